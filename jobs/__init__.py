@@ -1,0 +1,1 @@
+"""Background jobs: queues, job functions, the worker and the cron schedule."""

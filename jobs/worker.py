@@ -1,0 +1,47 @@
+"""The RQ worker, run inside the portal's app context: `python -m jobs.worker`."""
+
+import contextlib
+import sys
+
+from flask import current_app, has_app_context
+from rq import Worker
+
+_app = None
+
+
+def get_app():
+    """The app for this worker process, made once."""
+    global _app
+    if _app is None:
+        from portal import create_app
+
+        _app = create_app()
+    return _app
+
+
+@contextlib.contextmanager
+def app_context():
+    """Run a job inside an app context: the caller's when there is one, else the worker's own."""
+    if has_app_context():
+        yield current_app
+        return
+    app = get_app()
+    with app.app_context():
+        yield app
+
+
+def main(argv=None):
+    """Work the portal's queues until stopped (with `--burst`, until they are empty)."""
+    from jobs.queues import QUEUE_NAMES
+
+    argv = sys.argv[1:] if argv is None else argv
+    app = get_app()
+    connection = app.extensions["redis"]
+    if connection is None:
+        sys.exit("jobs.worker: Redis does not answer at REDIS_URL; nothing to work on.")
+    worker = Worker(QUEUE_NAMES, connection=connection)
+    worker.work(burst="--burst" in argv, with_scheduler=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""The member portal: create_app() configures the app, binds extensions, registers blueprints."""
+
+import logging
+
+from flask import Flask
+from jinja2 import StrictUndefined
+
+from portal.config import Config
+from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+from portal.extensions import htmx as htmx_extension
+
+
+def create_app(config=None):
+    """Build the app; `config` is a dict of settings that win over the environment."""
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_path=Config().INSTANCE_DIR,
+    )
+    settings = Config()
+    for key, value in (config or {}).items():
+        setattr(settings, key, value)
+    settings.check()
+    app.config.from_object(settings)
+    app.jinja_env.undefined = StrictUndefined
+    app.jinja_env.add_extension("jinja2.ext.do")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+    from jobs.queues import init_jobs
+    from portal import i18n, security, sqlite
+    from portal.auth.sessions import init_login
+
+    db.init_app(app)
+    sqlite.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    htmx_extension.init_app(app)
+    init_jobs(app)
+    if app.config["JOBS_INLINE"] and app.config["RATELIMIT_STORAGE_URI"].startswith("redis"):
+        app.config["RATELIMIT_STORAGE_URI"] = "memory://"
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    init_login(app)
+    security.init_app(app)
+    i18n.init_app(app)
+
+    from portal import errors
+    from portal.admin.views import bp as admin_bp
+    from portal.auth.views import bp as auth_bp
+    from portal.members.views import bp as members_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(members_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    errors.init_app(app)
+
+    from portal import cli
+
+    cli.init_app(app)
+    return app

@@ -1,0 +1,161 @@
+"""Sign-up, verification, login, logout and password reset pages."""
+
+from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from portal.auth import services
+from portal.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm, SignupForm
+from portal.auth.tokens import LinkError
+from portal.extensions import db, limiter
+from portal.htmx import hx_redirect, render_page
+from portal.i18n import current_language
+from portal.security import safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+def home_for(account):
+    return url_for("admin.home") if account.is_staff else url_for("members.home")
+
+
+def _login_failed(_response):
+    return g.get("login_failed", False)
+
+
+def _account_key():
+    return "acct:" + services.normalise_email(request.form.get("email", ""))[:254]
+
+
+def _per_account():
+    c = current_app.config
+    return f"{c['LOGIN_MAX_FAILURES_PER_ACCOUNT']} per {c['LOGIN_WINDOW_SECONDS']} seconds"
+
+
+def _per_address():
+    c = current_app.config
+    return f"{c['LOGIN_MAX_FAILURES_PER_ADDRESS']} per {c['LOGIN_WINDOW_SECONDS']} seconds"
+
+
+@bp.get("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = SignupForm()
+    form.setup_choices()
+    if request.method == "GET":
+        form.language.data = current_language()
+    if form.validate_on_submit():
+        services.sign_up(
+            form.name.data, form.email.data, form.password.data, form.language.data,
+            phone=form.phone.data, birthday_month=form.birthday_month.data,
+            birthday_day=form.birthday_day.data, birth_year=form.birth_year.data,
+        )
+        db.session.commit()
+        session["signup_email"] = services.normalise_email(form.email.data)
+        return hx_redirect(url_for("auth.signup_sent"))
+    status = 422 if form.errors else 200
+    return render_page("auth/signup.html", block="form", status=status, form=form)
+
+
+@bp.get("/signup/sent")
+def signup_sent():
+    return render_page("auth/signup_sent.html", email=session.get("signup_email", ""))
+
+
+@bp.route("/verify/<token>", methods=["GET", "POST"])
+def verify_email(token):
+    # Opening the link changes nothing (mail scanners open links too); the button does.
+    try:
+        if request.method == "GET":
+            services.member_for_verification(token)
+            return render_page("auth/verify.html", token=token)
+        services.verify_email(token)
+    except LinkError as error:
+        return render_page("auth/link_error.html", status=400, reason=error.reason)
+    db.session.commit()
+    flash(_("Your email is verified. Welcome! Please log in."), "success")
+    return redirect(url_for("auth.login"), 303)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_per_account, key_func=_account_key, methods=["POST"], deduct_when=_login_failed)
+@limiter.limit(_per_address, methods=["POST"], deduct_when=_login_failed)
+def login():
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(home_for(current_user))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        account = services.authenticate(form.email.data, form.password.data)
+        if account == "unverified":
+            db.session.commit()
+            error = _("Please verify your email first. We have sent you a new link.")
+        elif account is None:
+            g.login_failed = True
+            error = _("The email or password is not right.")
+        else:
+            db.session.commit()
+            session.clear()  # a fresh session: nothing from before login carries over
+            login_user(account, remember=form.remember.data)
+            session["lang"] = account.language
+            return redirect(safe_next(request.args.get("next")) or home_for(account), 303)
+    elif request.method == "POST":
+        g.login_failed = True
+    status = 422 if request.method == "POST" else 200
+    return render_page("auth/login.html", status=status, form=form, error=error)
+
+
+@bp.post("/logout")
+def logout():
+    if current_user.is_authenticated:
+        services.end_sessions(current_user)
+        db.session.commit()
+    logout_user()
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"), 303)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        return hx_redirect(url_for("auth.forgot_password_sent"))
+    status = 422 if form.errors else 200
+    return render_page("auth/forgot.html", block="form", status=status, form=form)
+
+
+@bp.get("/password/forgot/sent")
+def forgot_password_sent():
+    return render_page("auth/forgot_sent.html")
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    try:
+        account = services.account_for_reset(token)
+    except LinkError as error:
+        return render_page("auth/link_error.html", status=400, reason=error.reason)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        services.reset_password(token, form.password.data)
+        db.session.commit()
+        if current_user.is_authenticated:
+            logout_user()
+        flash(_("Your password is changed. Please log in with the new one."), "success")
+        return redirect(url_for("auth.login"), 303)
+    status = 422 if form.errors else 200
+    return render_page("auth/reset.html", status=status, form=form, account=account)

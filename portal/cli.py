@@ -1,0 +1,29 @@
+"""Flask commands: seed-demo, is-empty (for `make run`)."""
+
+import click
+from flask import current_app
+from sqlalchemy import func, inspect, select
+
+from portal.demo import seed_demo
+from portal.extensions import db
+from portal.members.models import Member
+
+
+def init_app(app):
+    @app.cli.command("seed-demo")
+    def seed_demo_command():
+        """Add the demo member and staff accounts (idempotent; refused in production)."""
+        if current_app.config["PORTAL_ENV"] == "production":
+            raise click.ClickException("seed-demo is refused when PORTAL_ENV=production.")
+        created = seed_demo()
+        db.session.commit()
+        click.echo(f"Demo accounts created: {', '.join(created)}" if created
+                   else "Demo accounts already present.")
+
+    @app.cli.command("db-empty")
+    def db_empty_command():
+        """Exit 0 when the database has no members yet, 1 otherwise."""
+        if not inspect(db.engine).has_table("members"):
+            raise SystemExit(0)
+        count = db.session.scalar(select(func.count()).select_from(Member))
+        raise SystemExit(0 if count == 0 else 1)

@@ -1,0 +1,118 @@
+"""Configuration: one class with safe defaults, then PORTAL_*, DATABASE_URL, REDIS_URL, SMTP_*."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+WEAK_SECRETS = {"", "dev", "change-me", "changeme", "secret"}
+
+
+def _env(name, default=None):
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def _flag(name, default=False):
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def database_url(url):
+    """Normalise a DATABASE_URL so PostgreSQL goes through psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def _dev_secret_key(instance_dir):
+    """A random key kept under instance/ so development sessions survive a restart."""
+    path = Path(instance_dir) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    """Defaults that are safe to run; the environment overrides them."""
+
+    def __init__(self):
+        self.PORTAL_ENV = _env("PORTAL_ENV", "development")
+        production = self.PORTAL_ENV == "production"
+        instance_dir = Path(_env("PORTAL_INSTANCE_DIR", str(INSTANCE_DIR)))
+        self.INSTANCE_DIR = str(instance_dir)
+
+        self.SECRET_KEY = _env("SECRET_KEY") or _env("PORTAL_SECRET_KEY")
+        if not self.SECRET_KEY and not production:
+            self.SECRET_KEY = _dev_secret_key(instance_dir)
+
+        self.SQLALCHEMY_DATABASE_URI = database_url(
+            _env("DATABASE_URL", f"sqlite:///{instance_dir / 'portal.db'}")
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.REDIS_URL = _env("REDIS_URL")
+
+        self.SMTP_HOST = _env("SMTP_HOST")
+        self.SMTP_PORT = int(_env("SMTP_PORT", "25"))
+        self.SMTP_USERNAME = _env("SMTP_USERNAME")
+        self.SMTP_PASSWORD = _env("SMTP_PASSWORD")
+        self.SMTP_STARTTLS = _flag("SMTP_STARTTLS")
+        self.SMTP_TIMEOUT = int(_env("SMTP_TIMEOUT", "20"))
+        self.MAIL_FROM = _env("PORTAL_MAIL_FROM", "Member Portal <no-reply@portal.example>")
+        # Seconds to wait before each retry of a failed send; the last failure marks it failed.
+        self.MAIL_RETRY_INTERVALS = [
+            int(s) for s in _env("PORTAL_MAIL_RETRY_INTERVALS", "30,120,600,1800").split(",")
+        ]
+
+        self.BASE_URL = _env("PORTAL_BASE_URL", "http://127.0.0.1:5000")
+        self.PROGRAMME_NAME = _env("PORTAL_PROGRAMME_NAME", "Member Portal")
+        self.DEFAULT_TIMEZONE = _env("PORTAL_TIMEZONE", "Asia/Taipei")
+
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _flag("PORTAL_SECURE_COOKIES", production)
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=int(_env("PORTAL_REMEMBER_DAYS", "30")))
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+        self.MAX_CONTENT_LENGTH = int(_env("PORTAL_MAX_CONTENT_LENGTH", str(1024 * 1024)))
+        self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+        self.VERIFY_LINK_MAX_AGE = int(_env("PORTAL_VERIFY_LINK_SECONDS", str(24 * 3600)))
+        self.RESET_LINK_MAX_AGE = int(_env("PORTAL_RESET_LINK_SECONDS", str(3600)))
+
+        # Argon2id, OWASP's first recommended setting: m = 46 MiB, t = 1, p = 1.
+        self.ARGON2_MEMORY_KIB = int(_env("PORTAL_ARGON2_MEMORY_KIB", "47104"))
+        self.ARGON2_TIME_COST = int(_env("PORTAL_ARGON2_TIME_COST", "1"))
+        self.ARGON2_PARALLELISM = 1
+
+        self.LOGIN_WINDOW_SECONDS = int(_env("PORTAL_LOGIN_WINDOW_SECONDS", "900"))
+        self.LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+        self.LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+        self.RATELIMIT_STORAGE_URI = _env("PORTAL_RATELIMIT_STORAGE_URI") or self.REDIS_URL or "memory://"
+        self.RATELIMIT_HEADERS_ENABLED = False
+
+        self.LANGUAGES = {"en": "English", "zh_Hant": "中文"}
+        self.BABEL_DEFAULT_LOCALE = "en"
+        self.BABEL_DEFAULT_TIMEZONE = "UTC"
+        self.BABEL_TRANSLATION_DIRECTORIES = str(Path(__file__).resolve().parent / "translations")
+
+        self.JOBS_INLINE = False  # decided in create_app: True when Redis does not answer
+
+    def check(self):
+        """Refuse to run in production with settings that would be unsafe there."""
+        if self.PORTAL_ENV == "production":
+            key = self.SECRET_KEY or ""
+            if key.lower() in WEAK_SECRETS or len(key) < 32:
+                raise RuntimeError(
+                    "PORTAL_ENV=production needs SECRET_KEY: a random string of 32 characters or more."
+                )

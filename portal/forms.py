@@ -1,0 +1,70 @@
+"""Form pieces that several features share."""
+
+import re
+from datetime import date
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
+
+from portal.auth.passwords import password_problem
+
+PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,19}$")
+MONTHS = [
+    ("", _l("Month")), ("1", _l("January")), ("2", _l("February")), ("3", _l("March")),
+    ("4", _l("April")), ("5", _l("May")), ("6", _l("June")), ("7", _l("July")),
+    ("8", _l("August")), ("9", _l("September")), ("10", _l("October")),
+    ("11", _l("November")), ("12", _l("December")),
+]
+
+
+def _int_or_none(value):
+    return int(value) if value not in (None, "") else None
+
+
+def language_choices():
+    return list(current_app.config["LANGUAGES"].items())
+
+
+class ContactFields:
+    """Phone, birthday (month and day, year optional) and language, as sign-up and profile use them."""
+
+    phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=32)],
+                        render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    birthday_month = SelectField(_l("Birthday month (optional)"), choices=MONTHS,
+                                 coerce=_int_or_none, validators=[Optional()])
+    birthday_day = SelectField(
+        _l("Birthday day (optional)"), coerce=_int_or_none, validators=[Optional()],
+        choices=[("", _l("Day"))] + [(str(d), str(d)) for d in range(1, 32)],
+    )
+    birth_year = IntegerField(_l("Year of birth (optional)"),
+                              validators=[Optional(), NumberRange(min=1900, max=date.today().year)],
+                              render_kw={"inputmode": "numeric", "autocomplete": "bday-year"})
+    language = SelectField(_l("Language"), choices=[])
+
+    def setup_choices(self):
+        self.language.choices = language_choices()
+
+    def validate_phone(self, field):
+        if field.data and not PHONE.match(field.data.strip()):
+            raise ValidationError(_l("Enter a phone number with digits only, e.g. +886 912 345 678."))
+
+    def validate_birthday_day(self, field):
+        month, day = self.birthday_month.data, field.data
+        if (month is None) != (day is None):
+            raise ValidationError(_l("Choose both the month and the day, or neither."))
+        if month and day:
+            try:
+                date(self.birth_year.data or 2000, month, day)  # 2000 is a leap year: 29 Feb is fine
+            except ValueError:
+                raise ValidationError(_l("That day does not exist in that month.")) from None
+
+
+def check_password(form, field):
+    """WTForms validator: the password policy, with the form's email and name as personal data."""
+    email = form.email.data if hasattr(form, "email") and form.email.data else ""
+    name = form.name.data if hasattr(form, "name") and form.name.data else ""
+    problem = password_problem(field.data or "", email=email, name=name)
+    if problem:
+        raise ValidationError(problem)

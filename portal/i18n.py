@@ -1,0 +1,92 @@
+"""Language and time zone choice, the footer language switcher, localised data fields."""
+
+from flask import Blueprint, current_app, redirect, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from portal.extensions import db
+from portal.security import safe_next
+
+bp = Blueprint("i18n", __name__)
+
+ROLE_NAMES = {
+    "admin": _l("Team lead"),
+    "service": _l("Member service"),
+    "operations": _l("Member operations"),
+    "expansion": _l("Member expansion"),
+}
+OUTBOX_STATUS_NAMES = {
+    "held": _l("Held"),
+    "queued": _l("Queued"),
+    "sending": _l("Sending"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
+}
+
+# Browser language tags that mean Traditional Chinese.
+HANT = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
+
+
+def browser_language():
+    """The best supported language in Accept-Language, else English."""
+    for tag, _quality in request.accept_languages:
+        tag = tag.lower()
+        if tag.startswith(HANT) or tag == "zh":
+            return "zh_Hant"
+        if tag.startswith("en"):
+            return "en"
+    return "en"
+
+
+def select_locale():
+    """The member's own setting, else the switcher's choice this session, else the browser."""
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
+    if session.get("lang") in languages:
+        return session["lang"]
+    return browser_language()
+
+
+def select_timezone():
+    return current_app.config["DEFAULT_TIMEZONE"]
+
+
+def current_language():
+    """The language code of this request, as stored on accounts ("en", "zh_Hant")."""
+    return str(get_locale() or "en")
+
+
+def html_lang():
+    """The BCP 47 tag for <html lang>."""
+    return "zh-Hant" if current_language() == "zh_Hant" else "en"
+
+
+def localized(obj, field):
+    """`obj.<field>_zh` in Chinese when it is filled in, else `obj.<field>`."""
+    if current_language() == "zh_Hant":
+        value = getattr(obj, f"{field}_zh", None)
+        if value:
+            return value
+    return getattr(obj, field)
+
+
+@bp.post("/language")
+def set_language():
+    """Switch language; a logged-in account keeps the choice."""
+    language = request.form.get("language", "")
+    if language in current_app.config["LANGUAGES"]:
+        session["lang"] = language
+        if current_user.is_authenticated:
+            current_user.language = language
+            db.session.commit()
+    target = request.form.get("next", "")
+    return redirect(safe_next(target) or url_for("auth.index"), 303)
+
+
+def init_app(app):
+    app.register_blueprint(bp)
+    app.jinja_env.globals.update(localized=localized, html_lang=html_lang,
+                                 current_language=current_language, role_names=ROLE_NAMES,
+                                 status_names=OUTBOX_STATUS_NAMES)

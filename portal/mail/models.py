@@ -1,0 +1,41 @@
+"""The outbox: every email is stored here before it is sent."""
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+from portal.models import UTCDateTime, utcnow
+
+OUTBOX_STATUSES = ("held", "queued", "sending", "sent", "failed")
+
+
+class OutboxMessage(db.Model):
+    """One email: rendered in the recipient's language, then sent (once) by a job."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (CheckConstraint(f"status IN {OUTBOX_STATUSES!r}", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template: Mapped[str] = mapped_column(String(80))
+    to_email: Mapped[str] = mapped_column(String(254))
+    to_name: Mapped[str] = mapped_column(String(120), default="")
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), index=True
+    )
+    language: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(255))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def message_id(self):
+        """A stable Message-ID, the same on every attempt, so receivers can drop a repeat."""
+        return f"<outbox-{self.id}-{int(self.created_at.timestamp())}@member-portal>"

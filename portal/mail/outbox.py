@@ -1,0 +1,143 @@
+"""Store emails in the outbox, send them over SMTP exactly once, retry, re-send."""
+
+import logging
+import re
+import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formataddr
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import func, select, update
+
+from jobs.queues import enqueue_after_commit
+from portal.extensions import db
+from portal.mail.models import OutboxMessage
+from portal.models import utcnow
+
+log = logging.getLogger("portal.mail")
+LINK = re.compile(r"https?://\S+")
+SEND_JOB = "jobs.mail.send_outbox_message"
+
+
+def queue_email(template, to_email, context, language="en", to_name="", member=None):
+    """Render `templates/mail/<template>.*` in `language`, store it, send it after commit."""
+    context = {"to_name": to_name, **context}
+    with force_locale(language):
+        subject = render_template(f"mail/{template}.subject.txt", **context).strip()
+        body_text = render_template(f"mail/{template}.txt", **context)
+        body_html = render_template(f"mail/{template}.html", subject=subject, **context)
+    smtp = bool(current_app.config["SMTP_HOST"])
+    message = OutboxMessage(
+        template=template,
+        to_email=to_email,
+        to_name=to_name,
+        member_id=member.id if member is not None else None,
+        language=language,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        status="queued" if smtp else "held",
+    )
+    db.session.add(message)
+    db.session.flush()
+    if smtp:
+        enqueue_after_commit(SEND_JOB, message.id, retry_intervals=current_app.config["MAIL_RETRY_INTERVALS"])
+    else:
+        links = " ".join(LINK.findall(body_text)) or "(no links)"
+        log.warning("No SMTP server configured; outbox #%s to %s kept: %s — %s",
+                    message.id, to_email, subject, links)
+    return message
+
+
+def claim(message_id):
+    """Mark a queued message as being sent; False if another attempt has it or it was sent."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "queued")
+        .values(status="sending", claimed_at=utcnow(), attempts=OutboxMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def build_email(message):
+    """The MIME message (text and HTML alternatives) for an outbox row."""
+    email = EmailMessage()
+    email["From"] = current_app.config["MAIL_FROM"]
+    email["To"] = formataddr((message.to_name, message.to_email)) if message.to_name else message.to_email
+    email["Subject"] = message.subject
+    email["Message-ID"] = message.message_id
+    email["Content-Language"] = message.language.replace("_", "-")
+    email.set_content(message.body_text)
+    email.add_alternative(message.body_html, subtype="html")
+    return email
+
+
+def deliver(email):
+    """Hand one email to the configured SMTP server."""
+    config = current_app.config
+    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"]) as smtp:
+        if config["SMTP_STARTTLS"]:
+            smtp.starttls()
+        if config["SMTP_USERNAME"]:
+            smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
+        smtp.send_message(email)
+
+
+def send_message(message_id, final_attempt=True):
+    """Send one outbox row if it is still queued; on error requeue it, or mark it failed when final.
+
+    Returns "sent" or "skipped" (already sent, or being sent); on an SMTP error it records the
+    error on the row and raises, and the caller commits either way so the job system can retry.
+    """
+    if not claim(message_id):
+        return "skipped"
+    message = db.session.get(OutboxMessage, message_id)
+    try:
+        deliver(build_email(message))
+    except (OSError, smtplib.SMTPException) as error:
+        message.status = "failed" if final_attempt else "queued"
+        message.last_error = f"{type(error).__name__}: {error}"[:2000]
+        raise
+    message.status = "sent"
+    message.sent_at = utcnow()
+    message.last_error = None
+    return "sent"
+
+
+def resend(message):
+    """Put a failed or held message back in the queue and send it after commit."""
+    if message.status not in ("failed", "held"):
+        raise ValueError("only failed or held messages can be sent again")
+    if not current_app.config["SMTP_HOST"]:
+        raise ValueError("no SMTP server is configured")
+    message.status = "queued"
+    message.last_error = None
+    db.session.flush()
+    enqueue_after_commit(SEND_JOB, message.id, retry_intervals=current_app.config["MAIL_RETRY_INTERVALS"])
+
+
+def requeue_stale(older_than=timedelta(hours=1)):
+    """Give back messages whose sender died mid-send, and re-enqueue queued ones a lost job left.
+
+    `older_than` is longer than any retry interval, so a retry that is merely waiting is left
+    alone. Returns the ids that were enqueued again.
+    """
+    cutoff = utcnow() - older_than
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < cutoff)
+        .values(status="queued")
+        .execution_options(synchronize_session=False)
+    )
+    ids = db.session.scalars(
+        select(OutboxMessage.id).where(
+            OutboxMessage.status == "queued",
+            func.coalesce(OutboxMessage.claimed_at, OutboxMessage.created_at) < cutoff,
+        )
+    ).all()
+    for message_id in ids:
+        enqueue_after_commit(SEND_JOB, message_id, retry_intervals=current_app.config["MAIL_RETRY_INTERVALS"])
+    return list(ids)

@@ -1,0 +1,99 @@
+"""Tiers, benefits and members."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.auth.models import Credentials
+from portal.extensions import db
+from portal.models import UTCDateTime
+
+MEMBER_STATUSES = ("pending", "active", "closed")
+
+
+class Tier(db.Model):
+    """A membership tier with its qualifying-points threshold and points multiplier."""
+
+    __tablename__ = "tiers"
+    __table_args__ = (
+        CheckConstraint("threshold >= 0", name="threshold"),
+        CheckConstraint("multiplier > 0", name="multiplier"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    rank: Mapped[int] = mapped_column(unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    name_zh: Mapped[str] = mapped_column(String(80))
+    threshold: Mapped[int] = mapped_column(default=0)
+    multiplier: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("1.00"))
+
+    benefits: Mapped[list["Benefit"]] = relationship(
+        back_populates="tier", order_by="Benefit.position", cascade="all, delete-orphan"
+    )
+
+
+class Benefit(db.Model):
+    """A benefit that a tier gives; `kind` marks the ones the rules act on."""
+
+    __tablename__ = "benefits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tier_id: Mapped[int] = mapped_column(ForeignKey("tiers.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str] = mapped_column(String(120))
+    title_zh: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    description_zh: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str | None] = mapped_column(String(40))
+
+    tier: Mapped[Tier] = relationship(back_populates="benefits")
+
+
+class Member(Credentials, db.Model):
+    """A member of the programme: contact details, preferences, tier."""
+
+    __tablename__ = "members"
+    __table_args__ = (
+        CheckConstraint(f"status IN {MEMBER_STATUSES!r}", name="status"),
+        CheckConstraint("birthday_month BETWEEN 1 AND 12", name="birthday_month"),
+        CheckConstraint("birthday_day BETWEEN 1 AND 31", name="birthday_day"),
+    )
+    kind = "member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    birthday_month: Mapped[int | None]
+    birthday_day: Mapped[int | None]
+    birth_year: Mapped[int | None]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    tier_id: Mapped[int] = mapped_column(ForeignKey("tiers.id"), index=True)
+    marketing_emails: Mapped[bool] = mapped_column(default=True)
+    survey_emails: Mapped[bool] = mapped_column(default=True)
+    event_reminders: Mapped[bool] = mapped_column(default=True)
+
+    tier: Mapped[Tier] = relationship()
+
+    @property
+    def number(self):
+        """The member number shown on the card, e.g. M000123."""
+        return f"M{self.id:06d}"
+
+    @property
+    def is_active(self):
+        return self.status == "active"
+
+    @property
+    def first_name(self):
+        return self.name.split()[0] if self.name.split() else self.name
+
+    @property
+    def birthday(self):
+        """The birthday as a date when the year is known, else None."""
+        if self.birth_year and self.birthday_month and self.birthday_day:
+            return date(self.birth_year, self.birthday_month, self.birthday_day)
+        return None
