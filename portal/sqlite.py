@@ -7,6 +7,9 @@ from portal.extensions import db
 
 
 def _on_connect(dbapi_connection, _record):
+    # Let SQLAlchemy, not the driver, begin transactions, so that SAVEPOINT and
+    # BEGIN IMMEDIATE work as written (pysqlite otherwise issues its own BEGIN late).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
@@ -14,10 +17,15 @@ def _on_connect(dbapi_connection, _record):
     cursor.close()
 
 
+def _on_begin(connection):
+    connection.exec_driver_sql("BEGIN")
+
+
 def init_app(app):
-    """Turn on foreign keys, WAL and a busy timeout on every SQLite connection."""
+    """Foreign keys, WAL, a busy timeout and real transactions on every SQLite connection."""
     with app.app_context():
         engine: Engine = db.engine
         if engine.dialect.name == "sqlite" and not getattr(engine, "_portal_pragmas", False):
             event.listen(engine, "connect", _on_connect)
+            event.listen(engine, "begin", _on_begin)
             engine._portal_pragmas = True

@@ -1,0 +1,59 @@
+# The two commands: `make run` and `make test`. Everything else here serves them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi
+export PYTHONPATH := $(CURDIR)
+
+PO := portal/translations/zh_Hant/LC_MESSAGES/messages.po
+MO := $(PO:.po=.mo)
+
+.PHONY: run test lint unit e2e translations extract-messages browser worker clean
+
+run: $(VENV)/.runtime $(MO)
+	@bash scripts/run.sh
+
+test: $(VENV)/.dev $(MO) browser lint
+	$(BIN)/pytest
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check portal jobs tests migrations scripts wsgi.py
+
+unit: $(VENV)/.dev $(MO)
+	$(BIN)/pytest -m "not e2e"
+
+e2e: $(VENV)/.dev $(MO) browser
+	$(BIN)/pytest tests/e2e
+
+worker: $(VENV)/.runtime $(MO)
+	$(BIN)/python -m jobs.worker
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+$(MO): $(PO) | $(VENV)/.runtime
+	$(BIN)/pybabel compile --use-fuzzy -d portal/translations -l zh_Hant
+
+translations: $(MO)
+
+# After changing user-visible text: extract, merge into the catalogue, then translate the new entries.
+extract-messages: $(VENV)/.dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o messages.pot --no-location --omit-header .
+	$(BIN)/pybabel update -i messages.pot -d portal/translations -l zh_Hant --no-location --omit-header --no-fuzzy-matching
+
+browser: $(VENV)/.dev
+	@bash scripts/ensure-chromium.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

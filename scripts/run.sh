@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `make run`: migrate, add demo data to an empty database, start the worker and cron when Redis
+# answers, then serve the portal on http://127.0.0.1:${PORT:-5000}.
+set -euo pipefail
+BIN=.venv/bin
+PORT=${PORT:-5000}
+export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
+
+$BIN/flask db upgrade
+if $BIN/flask db-empty 2>/dev/null; then
+  echo "Empty database: adding the demo accounts (see README)."
+  $BIN/flask seed-demo
+fi
+
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT INT TERM
+
+if $BIN/python -c "import os, redis; redis.Redis.from_url(os.environ['REDIS_URL'], socket_connect_timeout=2).ping()" 2>/dev/null; then
+  echo "Redis answers at $REDIS_URL: starting an RQ worker and rq cron."
+  $BIN/python -m jobs.worker & pids+=($!)
+  $BIN/rq cron jobs/cron.py --url "$REDIS_URL" & pids+=($!)
+else
+  echo "Redis does not answer at $REDIS_URL: jobs (emails) run inline in the web process."
+  unset REDIS_URL
+fi
+if [ -z "${SMTP_HOST:-}" ]; then
+  echo "No SMTP_HOST: emails stay in the outbox (read them at /admin/outbox); their links are printed here."
+fi
+echo "Serving the portal on http://127.0.0.1:$PORT"
+$BIN/flask run --host 127.0.0.1 --port "$PORT"

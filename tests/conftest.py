@@ -1,0 +1,132 @@
+"""Fixtures: apps on SQLite and PostgreSQL, a rolled-back transaction per test, SMTP, Redis."""
+
+import re
+import tempfile
+
+import pytest
+from flask_migrate import upgrade
+
+from portal import create_app
+from portal.extensions import db, limiter
+from tests import services
+
+# Cheaper argon2 for the many accounts tests create; one test checks the production setting.
+FAST_HASH = {"ARGON2_MEMORY_KIB": 8192, "ARGON2_TIME_COST": 1}
+
+
+def test_settings(database_url, instance_dir, **extra):
+    settings = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-prod",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_DIR": str(instance_dir),
+        "REDIS_URL": None,
+        "SMTP_HOST": None,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "BASE_URL": "http://localhost",
+        "MAIL_RETRY_INTERVALS": [0, 0],
+        **FAST_HASH,
+    }
+    settings.update(extra)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    made = services.create_postgres_database()
+    if made is None:
+        yield None
+        return
+    url, drop = made
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory, postgres_database):
+    """Each database-backed test runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'portal.db'}"
+    if postgres_database is None:
+        services.unavailable("PostgreSQL at " + services.POSTGRES_URL)
+    return postgres_database
+
+
+@pytest.fixture(scope="session")
+def migrated_app(database_url, tmp_path_factory):
+    """The app on a database that the migrations built (so the migrations are tested too)."""
+    app = create_app(test_settings(database_url, tmp_path_factory.mktemp("instance")))
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(migrated_app):
+    """The app, with every database change of the test rolled back afterwards."""
+    app = migrated_app
+    with app.app_context():
+        engines = db._app_engines[app]
+        engine = engines[None]
+        connection = engine.connect()
+        outer = connection.begin()
+        engines[None] = connection  # every session of the test joins this transaction
+        factory = db.session.session_factory
+        factory.kw["join_transaction_mode"] = "create_savepoint"
+        db.session.remove()
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            factory.kw.pop("join_transaction_mode", None)
+            engines[None] = engine
+            outer.rollback()
+            connection.close()
+            limiter.reset()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def smtp():
+    controller, mailbox = services.start_smtp()
+    yield mailbox
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp):
+    smtp.clear()
+    return smtp
+
+
+@pytest.fixture(scope="session")
+def instance_dir():
+    with tempfile.TemporaryDirectory() as path:
+        yield path
+
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, url="/login"):
+    """The CSRF token a page hands out (tests post forms as a browser would)."""
+    html = client.get(url).get_data(as_text=True)
+    match = CSRF.search(html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1) or match.group(2)
+
+
+def post_form(client, url, data, page=None, **kwargs):
+    """POST `data` to `url` with the CSRF token from `page` (default: `url` itself)."""
+    token = csrf_token(client, page or url)
+    return client.post(url, data={"csrf_token": token, **data}, **kwargs)
+
+
+def login(client, email, password="portal-demo"):
+    return post_form(client, "/login", {"email": email, "password": password})

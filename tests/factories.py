@@ -1,0 +1,43 @@
+"""Plain functions that make rows for tests: make_member(), make_staff()."""
+
+import itertools
+
+from sqlalchemy import select
+
+from portal.auth.models import StaffUser
+from portal.auth.passwords import hash_password
+from portal.extensions import db
+from portal.members.models import Member, Tier
+from portal.models import utcnow
+
+PASSWORD = "portal-demo"
+_seq = itertools.count(1)
+
+
+def unique_email(prefix="member"):
+    return f"{prefix}{next(_seq)}-{id(_seq) % 10000}@example.com"
+
+
+def make_member(name="Test Member", email=None, password=PASSWORD, tier="regular",
+                status="active", language="en", **fields):
+    """An active, verified member at `tier` (a tier code), flushed."""
+    member = Member(
+        name=name, email=email or unique_email(), password_hash=hash_password(password),
+        status=status, language=language,
+        email_verified_at=utcnow() if status == "active" else None,
+        tier=db.session.scalar(select(Tier).where(Tier.code == tier)), **fields,
+    )
+    db.session.add(member)
+    db.session.flush()
+    return member
+
+
+def make_staff(role="admin", name=None, email=None, password=PASSWORD, language="en"):
+    """A staff user with `role`, flushed."""
+    staff = StaffUser(
+        name=name or f"Staff {role}", email=email or unique_email(role), role=role,
+        password_hash=hash_password(password), language=language,
+    )
+    db.session.add(staff)
+    db.session.flush()
+    return staff
