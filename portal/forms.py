@@ -6,17 +6,19 @@ from datetime import date
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from portal.auth.passwords import password_problem
 
 PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,19}$")
-MONTHS = [
-    ("", _l("Month")), ("1", _l("January")), ("2", _l("February")), ("3", _l("March")),
-    ("4", _l("April")), ("5", _l("May")), ("6", _l("June")), ("7", _l("July")),
-    ("8", _l("August")), ("9", _l("September")), ("10", _l("October")),
-    ("11", _l("November")), ("12", _l("December")),
+MONTHS = [SelectChoice("", _l("Month"))] + [
+    SelectChoice(str(number), name) for number, name in enumerate((
+        _l("January"), _l("February"), _l("March"), _l("April"), _l("May"), _l("June"), _l("July"),
+        _l("August"), _l("September"), _l("October"), _l("November"), _l("December"),
+    ), start=1)
 ]
+DAYS = [SelectChoice("", _l("Day"))] + [SelectChoice(str(d), str(d)) for d in range(1, 32)]
 
 
 def _int_or_none(value):
@@ -24,7 +26,7 @@ def _int_or_none(value):
 
 
 def language_choices():
-    return list(current_app.config["LANGUAGES"].items())
+    return [SelectChoice(code, name) for code, name in current_app.config["LANGUAGES"].items()]
 
 
 class ContactFields:
@@ -33,10 +35,10 @@ class ContactFields:
     phone = StringField(_l("Phone (optional)"), validators=[Optional(), Length(max=32)],
                         render_kw={"autocomplete": "tel", "inputmode": "tel"})
     birthday_month = SelectField(_l("Birthday month (optional)"), choices=MONTHS,
-                                 coerce=_int_or_none, validators=[Optional()])
+                                 coerce=_int_or_none)
     birthday_day = SelectField(
-        _l("Birthday day (optional)"), coerce=_int_or_none, validators=[Optional()],
-        choices=[("", _l("Day"))] + [(str(d), str(d)) for d in range(1, 32)],
+        _l("Birthday day (optional)"), coerce=_int_or_none,
+        choices=DAYS,
     )
     birth_year = IntegerField(_l("Year of birth (optional)"),
                               validators=[Optional(), NumberRange(min=1900, max=date.today().year)],

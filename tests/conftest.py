@@ -1,9 +1,11 @@
 """Fixtures: apps on SQLite and PostgreSQL, a rolled-back transaction per test, SMTP, Redis."""
 
+import contextvars
 import re
 import tempfile
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from portal import create_app
@@ -29,6 +31,9 @@ def test_settings(database_url, instance_dir, **extra):
     }
     settings.update(extra)
     return settings
+
+
+test_settings.__test__ = False  # a helper, not a test
 
 
 @pytest.fixture(scope="session")
@@ -87,8 +92,22 @@ def app(migrated_app):
             limiter.reset()
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests run in their own app context, as they do in production.
+
+    Flask reuses an app context that is already pushed, and with it `g` and the scoped
+    session; the test's own context must not leak into the requests it makes.
+    """
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        db.session.expire_all()  # the test sees what the request committed
+        return response
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 
@@ -130,3 +149,11 @@ def post_form(client, url, data, page=None, **kwargs):
 
 def login(client, email, password="portal-demo"):
     return post_form(client, "/login", {"email": email, "password": password})
+
+
+@pytest.fixture
+def plain_app(tmp_path):
+    """An app with no database work, for rules that only need the configuration."""
+    app = create_app(test_settings(f"sqlite:///{tmp_path / 'unused.db'}", tmp_path))
+    with app.app_context(), app.test_request_context():
+        yield app

@@ -1,7 +1,7 @@
 """accounts, tiers, benefits, outbox; the programme's four default tiers and their benefits
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 14:17:33.182011
 
 """

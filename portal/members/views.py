@@ -77,7 +77,7 @@ def change_password():
         if auth_services.change_password(current_user, form.current_password.data,
                                          form.new_password.data):
             db.session.commit()
-            login_user(current_user)  # this session carries the new version; the others end
+            login_user(current_user._get_current_object())  # this session carries the new version
             flash(_("Your password is changed. You are logged out everywhere else."), "success")
             return redirect(url_for("members.profile"), 303)
         form.current_password.errors.append(_("That is not your current password."))
