@@ -1,0 +1,75 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from tests.conftest import login, post_form
+from tests.factories import make_member
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE = ROOT / "portal/translations/zh_Hant/LC_MESSAGES/messages.po"
+
+
+def test_every_user_visible_string_has_a_chinese_translation(tmp_path):
+    """Extract the messages from the code now and check each is translated in zh-Hant."""
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
+         "-k", "lazy_gettext", "-o", str(pot), "--no-location", "--omit-header", "."],
+        cwd=ROOT, check=True, capture_output=True,
+    )
+    with pot.open("rb") as f:
+        wanted = {m.id for m in read_po(f) if m.id}
+    with CATALOGUE.open("rb") as f:
+        catalogue = read_po(f)
+    translated = {m.id for m in catalogue if m.id and m.string and not m.fuzzy}
+    missing = sorted(str(m) for m in wanted - translated)
+    assert not missing, "untranslated in zh_Hant (run `make extract-messages`):\n" + "\n".join(missing)
+    assert len(wanted) > 100
+
+
+@pytest.mark.parametrize(("header", "lang", "text"), [
+    ("zh-TW,zh;q=0.9,en;q=0.5", 'lang="zh-Hant"', "登入"),
+    ("zh-HK", 'lang="zh-Hant"', "登入"),
+    ("en-GB,en;q=0.8", 'lang="en"', "Log in"),
+    ("fr-FR", 'lang="en"', "Log in"),
+])
+def test_the_browser_language_chooses_for_a_visitor(client, header, lang, text):
+    html = client.get("/login", headers={"Accept-Language": header}).get_data(as_text=True)
+    assert lang in html and f">{text}</button>" in html
+
+
+def test_the_footer_switcher_changes_the_language_and_a_member_keeps_it(client, app):
+    member = make_member(name="Mei Lin", email="mei@example.com")
+    response = post_form(client, "/language", {"language": "zh_Hant", "next": "/login"}, page="/login")
+    assert response.status_code == 303 and response.headers["Location"] == "/login"
+    assert 'lang="zh-Hant"' in client.get("/login").get_data(as_text=True)
+
+    login(client, "mei@example.com")
+    post_form(client, "/language", {"language": "zh_Hant", "next": "/home"}, page="/home")
+    assert member.language == "zh_Hant"
+    assert "Mei,您好" in client.get("/home").get_data(as_text=True)
+
+    fresh = app.test_client()  # another browser, English by default, logs in: Chinese follows her
+    assert 'lang="en"' in fresh.get("/login").get_data(as_text=True)
+    login(fresh, "mei@example.com")
+    assert 'lang="zh-Hant"' in fresh.get("/home").get_data(as_text=True)
+
+
+def test_the_switcher_refuses_to_redirect_off_site_and_ignores_unknown_languages(client):
+    response = post_form(client, "/language", {"language": "xx", "next": "https://evil.example/"}, page="/login")
+    assert response.headers["Location"] == "/"
+    assert 'lang="en"' in client.get("/login").get_data(as_text=True)
+
+
+def test_a_get_request_cannot_switch_the_language(client):
+    assert client.get("/language?language=zh_Hant").status_code == 405
+
+
+def test_tier_names_and_benefits_are_shown_in_chinese(client, app):
+    make_member(name="Mei Lin", email="mei@example.com", tier="gold", language="zh_Hant")
+    login(client, "mei@example.com")
+    html = client.get("/home").get_data(as_text=True)
+    assert "金牌會員" in html and "優先服務" in html

@@ -1,0 +1,65 @@
+import pytest
+
+from tests.conftest import csrf_token, login
+from tests.factories import make_member
+
+
+@pytest.mark.parametrize("path", ["/login", "/signup", "/does-not-exist"])
+def test_every_page_sends_the_security_headers(client, path):
+    headers = client.get(path).headers
+    csp = headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
+    assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+
+
+def test_pages_have_no_inline_script(client):
+    html = client.get("/signup").get_data(as_text=True)
+    assert "<script>" not in html and "onclick" not in html and " style=" not in html
+    assert 'src="/static/vendor/htmx-2.0.11.min.js"' in html
+
+
+def test_pages_that_answer_htmx_differently_vary_on_hx_request(client):
+    full = client.get("/signup")
+    partial = client.get("/signup", headers={"HX-Request": "true"})
+    assert "HX-Request" in full.headers["Vary"] and "HX-Request" in partial.headers["Vary"]
+    assert "<html" in full.get_data(as_text=True) and "<html" not in partial.get_data(as_text=True)
+    boosted = client.get("/signup", headers={"HX-Request": "true", "HX-Boosted": "true"})
+    assert "<html" in boosted.get_data(as_text=True)
+
+
+def test_the_csrf_token_is_in_hx_headers_for_htmx_requests(client):
+    html = client.get("/login").get_data(as_text=True)
+    token = csrf_token(client, "/login")
+    assert '"X-CSRFToken": "' in html
+    assert token.split(".")[0] in html
+
+
+def test_oversized_bodies_get_413(client):
+    response = client.post("/login", data={"email": "x" * (2 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert "That is too large" in response.get_data(as_text=True)
+
+
+def test_unknown_routes_get_the_404_page_in_both_languages(client):
+    english = client.get("/nowhere")
+    chinese = client.get("/nowhere", headers={"Accept-Language": "zh-Hant-TW"})
+    assert english.status_code == chinese.status_code == 404
+    assert "Page not found" in english.get_data(as_text=True)
+    assert "找不到頁面" in chinese.get_data(as_text=True)
+
+
+def test_a_failure_inside_a_view_gets_the_500_page_and_rolls_back(client, app, monkeypatch):
+    import portal.members.views as views
+
+    make_member(email="mei@example.com")
+    login(client, "mei@example.com")
+
+    def broken(**_):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(views, "render_page", broken)
+    response = client.get("/home")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.get_data(as_text=True)
