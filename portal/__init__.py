@@ -37,8 +37,9 @@ def create_app(config=None):
     csrf.init_app(app)
     htmx_extension.init_app(app)
     init_jobs(app)
-    if app.config["JOBS_INLINE"] and app.config["RATELIMIT_STORAGE_URI"].startswith("redis"):
-        app.config["RATELIMIT_STORAGE_URI"] = "memory://"
+    if not app.config["RATELIMIT_STORAGE_URI"]:
+        redis_up = not app.config["JOBS_INLINE"]
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] if redis_up else "memory://"
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     init_login(app)

@@ -98,8 +98,10 @@ class Config:
         self.LOGIN_WINDOW_SECONDS = int(_env("PORTAL_LOGIN_WINDOW_SECONDS", "900"))
         self.LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
         self.LOGIN_MAX_FAILURES_PER_ADDRESS = 20
-        self.RATELIMIT_STORAGE_URI = _env("PORTAL_RATELIMIT_STORAGE_URI") or self.REDIS_URL or "memory://"
+        # None: Redis when REDIS_URL answers, else memory (decided in create_app).
+        self.RATELIMIT_STORAGE_URI = _env("PORTAL_RATELIMIT_STORAGE_URI")
         self.RATELIMIT_HEADERS_ENABLED = False
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down mid-run: count in memory
 
         self.LANGUAGES = {"en": "English", "zh_Hant": "中文"}
         self.BABEL_DEFAULT_LOCALE = "en"

@@ -94,7 +94,8 @@ def send_message(message_id, final_attempt=True):
     """
     if not claim(message_id):
         return "skipped"
-    message = db.session.get(OutboxMessage, message_id)
+    # The claim was a bulk UPDATE: reload so a copy already in the session is not stale.
+    message = db.session.get(OutboxMessage, message_id, populate_existing=True)
     try:
         deliver(build_email(message))
     except (OSError, smtplib.SMTPException) as error:
