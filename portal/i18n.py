@@ -78,6 +78,7 @@ def set_language():
     language = request.form.get("language", "")
     if language in current_app.config["LANGUAGES"]:
         session["lang"] = language
+        session["lang_chosen"] = True
         if current_user.is_authenticated:
             current_user.language = language
             db.session.commit()

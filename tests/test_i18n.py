@@ -73,3 +73,15 @@ def test_tier_names_and_benefits_are_shown_in_chinese(client, app):
     login(client, "mei@example.com")
     html = client.get("/home").get_data(as_text=True)
     assert "金牌會員" in html and "優先服務" in html
+
+
+def test_a_language_chosen_before_login_is_kept_by_the_member_but_not_passed_on(client, app):
+    mei = make_member(name="Mei Lin", email="mei@example.com")
+    ann = make_member(name="Ann Lee", email="ann@example.com")
+    post_form(client, "/language", {"language": "zh_Hant", "next": "/login"}, page="/login")
+    login(client, "mei@example.com")
+    assert mei.language == "zh_Hant"
+    post_form(client, "/logout", {}, page="/home")
+    assert 'lang="zh-Hant"' in client.get("/login").get_data(as_text=True)
+    login(client, "ann@example.com")  # the next person on this browser chose nothing
+    assert ann.language == "en" and 'lang="en"' in client.get("/home").get_data(as_text=True)

@@ -92,10 +92,11 @@ def verify_email(token):
     return member
 
 
-def authenticate(email, password):
+def authenticate(email, password, language=None):
     """The active account for `email` and `password`, else None (one answer for every failure).
 
-    A member who has not verified yet gets a fresh link and the result "unverified".
+    A member who has not verified yet gets a fresh link and the result "unverified". A
+    `language` the visitor chose before logging in is saved on the account.
     """
     account = find_account(email)
     if account is None or getattr(account, "status", "active") == "closed":
@@ -110,6 +111,8 @@ def authenticate(email, password):
         return None
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = passwords.hash_password(password)
+    if language in current_app.config["LANGUAGES"]:
+        account.language = language
     account.last_login_at = utcnow()
     return account
 

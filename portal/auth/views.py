@@ -94,7 +94,9 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        account = services.authenticate(form.email.data, form.password.data)
+        # A language picked with the footer switcher before logging in becomes the account's own.
+        chosen = session.get("lang") if session.get("lang_chosen") else None
+        account = services.authenticate(form.email.data, form.password.data, language=chosen)
         if account == "unverified":
             db.session.commit()
             error = _("Please verify your email first. We have sent you a new link.")
@@ -122,7 +124,7 @@ def logout():
     language = session.get("lang")
     session.clear()
     if language:
-        session["lang"] = language
+        session["lang"] = language  # the page stays in that language, but is no one's choice
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"), 303)
 

@@ -1,0 +1,81 @@
+"""Journeys: login throttling, login without JavaScript, remember me."""
+
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import (
+    DEMO_PASSWORD,
+    LOGIN_WINDOW_SECONDS,
+    WRONG_LOGIN,
+    assert_accessible,
+    log_in,
+    submit_login,
+    unique_email,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def test_five_wrong_passwords_pause_logins_until_the_window_ends(page, new_member):
+    member = new_member(name="Rita Throttle")
+    page.goto("/login")
+    assert_accessible(page)
+    submit_login(page, unique_email("nobody"), "some-password")  # the error state, for axe
+    expect(page.get_by_role("alert")).to_have_text(WRONG_LOGIN)
+    assert_accessible(page)
+
+    started = time.monotonic()
+    for attempt in range(5):
+        answer = submit_login(page, member.email, f"not-the-password-{attempt}")
+        assert answer.status == 422, f"wrong password #{attempt + 1}"
+        expect(page.get_by_role("alert")).to_have_text(WRONG_LOGIN)
+
+    # The right password within the window is refused too: the account is paused, not probed.
+    answer = submit_login(page, member.email, member.password)
+    elapsed = time.monotonic() - started
+    assert elapsed < LOGIN_WINDOW_SECONDS, f"the six attempts took {elapsed:.1f}s, longer than the window"
+    assert answer.status == 429
+    expect(page.get_by_role("heading", name="Too many attempts")).to_be_visible()
+    assert_accessible(page)
+
+    time.sleep(LOGIN_WINDOW_SECONDS + 1)
+    answer = log_in(page, member.email, member.password)
+    assert answer.status == 303
+    page.wait_for_url("**/home")
+    expect(page.get_by_role("heading", name="Hello, Rita")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_login_works_with_javascript_off(no_js_page):
+    page = no_js_page
+    answer = log_in(page, "mei@example.com", DEMO_PASSWORD)
+    assert answer.status == 303
+    page.wait_for_url("**/home")
+    expect(page.get_by_role("heading", name="Hello, Mei")).to_be_visible()
+    assert page.evaluate("() => typeof window.htmx") == "undefined"  # the page's scripts did not run
+    assert_accessible(page)
+
+
+def remember_cookies(context):
+    return [c for c in context.cookies() if c["name"] == "remember_token"]
+
+
+def test_remember_me_keeps_a_30_day_cookie(page, context, new_member, new_context):
+    member = new_member(name="Remy Long")
+    log_in(page, member.email, member.password, remember=True)
+    page.wait_for_url("**/home")
+    assert_accessible(page)
+    (cookie,) = remember_cookies(context)
+    days = (cookie["expires"] - time.time()) / 86400
+    assert 29 <= days <= 31, f"remember_token expires in {days:.2f} days"
+    assert cookie["httpOnly"] is True
+    assert cookie["sameSite"] == "Lax"
+
+    other = new_context()
+    other_page = other.new_page()
+    log_in(other_page, member.email, member.password)
+    other_page.wait_for_url("**/home")
+    expect(other_page.get_by_role("heading", name="Hello, Remy")).to_be_visible()
+    assert remember_cookies(other) == []
