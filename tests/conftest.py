@@ -112,16 +112,19 @@ def client(app):
 
 
 @pytest.fixture(scope="session")
-def smtp():
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on loopback for the run: (port, mailbox)."""
     controller, mailbox = services.start_smtp()
-    yield mailbox
+    yield controller.port, mailbox
     controller.stop()
 
 
 @pytest.fixture
-def mailbox(smtp):
-    smtp.clear()
-    return smtp
+def mailbox(smtp_server):
+    """The SMTP server's mailbox, emptied for this test."""
+    box = smtp_server[1]
+    box.clear()
+    return box
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, post_form
 from tests.factories import make_member
 
 
@@ -63,3 +63,25 @@ def test_a_failure_inside_a_view_gets_the_500_page_and_rolls_back(client, app, m
     response = client.get("/home")
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.get_data(as_text=True)
+
+
+def test_error_pages_speak_chinese_too(client):
+    member = make_member(email="mei@example.com", language="zh_Hant")
+    login(client, member.email)
+    forbidden = client.get("/admin/")
+    assert forbidden.status_code == 403 and "您沒有權限查看此頁面" in forbidden.get_data(as_text=True)
+    not_allowed = client.get("/logout")
+    assert not_allowed.status_code == 405 and "此處無法執行這個動作" in not_allowed.get_data(as_text=True)
+    too_large = client.post("/profile", data={"name": "x" * (2 * 1024 * 1024)})
+    assert too_large.status_code == 413 and "內容太大" in too_large.get_data(as_text=True)
+    no_csrf = client.post("/profile", data={"name": "x"})
+    assert no_csrf.status_code == 400 and "表單已過期" in no_csrf.get_data(as_text=True)
+
+
+def test_the_429_page_speaks_chinese(client):
+    make_member(email="mei@example.com", language="zh_Hant")
+    for _ in range(5):
+        login(client, "mei@example.com", "wrong password")
+    blocked = post_form(client, "/login", {"email": "mei@example.com", "password": "portal-demo"},
+                        headers={"Accept-Language": "zh-TW"})
+    assert blocked.status_code == 429 and "嘗試次數過多" in blocked.get_data(as_text=True)

@@ -159,9 +159,8 @@ def set_password(account, new_password):
     account.session_version += 1
 
 
-def reset_password(token, new_password):
-    """Set a new password through a reset link (which then stops working); raises LinkError."""
-    account = account_for_reset(token)
+def reset_password(account, new_password):
+    """Set a new password for the account a reset link named; the link then stops working."""
     set_password(account, new_password)
     if account.is_member and account.status == "pending":
         account.status = "active"  # the link proved the address, as a verification link would

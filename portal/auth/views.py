@@ -153,7 +153,7 @@ def reset_password(token):
         return render_page("auth/link_error.html", status=400, reason=error.reason)
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        services.reset_password(token, form.password.data)
+        services.reset_password(account, form.password.data)
         db.session.commit()
         if current_user.is_authenticated:
             logout_user()

@@ -86,3 +86,9 @@ def test_the_reset_link_of_a_verification_purpose_is_refused(client, app):
     token = re.search(r"/verify/([\w.\-]+)", verify.body_text).group(1)
     assert client.get(f"/password/reset/{token}").status_code == 400
     assert csrf_token(client, "/login")
+
+
+def test_a_bad_email_on_the_forgotten_password_form_gets_422_and_sends_nothing(client, app):
+    response = post_form(client, "/password/forgot", {"email": "not an email"})
+    assert response.status_code == 422 and 'id="email-error"' in response.get_data(as_text=True)
+    assert reset_mails() == []

@@ -51,24 +51,9 @@ def redis(redis_url):
     client.close()
 
 
-@pytest.fixture(scope="session")
-def smtp_server():
-    """An SMTP server of our own, because the worker process needs its port: (port, mailbox)."""
-    controller, mailbox = services.start_smtp()
-    yield controller.port, mailbox
-    controller.stop()
-
-
 @pytest.fixture
 def smtp_port(smtp_server):
     return smtp_server[0]
-
-
-@pytest.fixture
-def mailbox(smtp_server):
-    box = smtp_server[1]
-    box.clear()
-    return box
 
 
 @pytest.fixture

@@ -18,21 +18,6 @@ LINK = "http://localhost/verify/a-signed-token"
 SEND_JOB = "jobs.mail.send_outbox_message"
 
 
-@pytest.fixture(scope="module")
-def smtp_server():
-    """An SMTP server of our own, because the tests point the app at its port: (port, mailbox)."""
-    controller, mailbox = services.start_smtp()
-    yield controller.port, mailbox
-    controller.stop()
-
-
-@pytest.fixture
-def mailbox(smtp_server):
-    box = smtp_server[1]
-    box.clear()
-    return box
-
-
 @pytest.fixture
 def smtp_up(app, smtp_server, monkeypatch):
     """Point the app at the test SMTP server."""
