@@ -12,24 +12,25 @@ from portal.extensions import htmx as htmx_extension
 
 def create_app(config=None):
     """Build the app; `config` is a dict of settings that win over the environment."""
-    app = Flask(
-        __name__,
-        template_folder="../templates",
-        static_folder="../static",
-        instance_path=Config().INSTANCE_DIR,
-    )
+    # The application-factory pattern: features are imported when an app is built, so that
+    # `import portal.extensions` (as jobs/ and the worker do) does not pull in every view.
+    from jobs.queues import init_jobs
+    from portal import cli, errors, i18n, security, sqlite
+    from portal.admin.views import bp as admin_bp
+    from portal.auth.sessions import init_login
+    from portal.auth.views import bp as auth_bp
+    from portal.members.views import bp as members_bp
+
     settings = Config()
     for key, value in (config or {}).items():
         setattr(settings, key, value)
     settings.check()
+    app = Flask(__name__, template_folder="../templates", static_folder="../static",
+                instance_path=settings.INSTANCE_DIR)
     app.config.from_object(settings)
     app.jinja_env.undefined = StrictUndefined
     app.jinja_env.add_extension("jinja2.ext.do")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-
-    from jobs.queues import init_jobs
-    from portal import i18n, security, sqlite
-    from portal.auth.sessions import init_login
 
     db.init_app(app)
     sqlite.init_app(app)
@@ -46,17 +47,9 @@ def create_app(config=None):
     security.init_app(app)
     i18n.init_app(app)
 
-    from portal import errors
-    from portal.admin.views import bp as admin_bp
-    from portal.auth.views import bp as auth_bp
-    from portal.members.views import bp as members_bp
-
     app.register_blueprint(auth_bp)
     app.register_blueprint(members_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     errors.init_app(app)
-
-    from portal import cli
-
     cli.init_app(app)
     return app
