@@ -50,7 +50,7 @@ translations: $(MO)
 # After changing user-visible text: extract, merge into the catalogue, then translate the new entries.
 extract-messages: $(VENV)/.dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o messages.pot --no-location --omit-header .
-	$(BIN)/pybabel update -i messages.pot -d portal/translations -l zh_Hant --no-location --omit-header --no-fuzzy-matching
+	$(BIN)/pybabel update -i messages.pot -d portal/translations -l zh_Hant --no-fuzzy-matching --width 0
 
 browser: $(VENV)/.dev
 	@bash scripts/ensure-chromium.sh

@@ -1,4 +1,4 @@
-"""Flask commands: seed-demo, is-empty (for `make run`)."""
+"""Flask commands: seed-demo, db-empty (for `make run`), points reconcile."""
 
 import click
 from flask import current_app
@@ -6,10 +6,29 @@ from sqlalchemy import func, inspect, select
 
 from portal.demo import seed_demo
 from portal.extensions import db
+from portal.members.ledger import reconcile
 from portal.members.models import Member
 
 
 def init_app(app):
+    points = click.Group("points", help="The points ledger.")
+    app.cli.add_command(points)
+
+    @points.command("reconcile")
+    @click.option("--repair", is_flag=True, help="Set each wrong cached balance to the ledger's sum.")
+    def reconcile_command(repair):
+        """Check every member's cached balance against the ledger (and repair it with --repair)."""
+        wrong = reconcile(repair=repair)
+        for member_id, cached, actual in wrong:
+            click.echo(f"member {member_id}: cached {cached}, ledger {actual}")
+        if repair:
+            db.session.commit()
+            click.echo(f"Repaired {len(wrong)} balance(s).")
+        elif wrong:
+            raise click.ClickException(f"{len(wrong)} balance(s) differ from the ledger; run with --repair.")
+        else:
+            click.echo("Every balance matches the ledger.")
+
     @app.cli.command("seed-demo")
     def seed_demo_command():
         """Add the demo member and staff accounts (idempotent; refused in production)."""

@@ -71,6 +71,10 @@ class Config:
             int(s) for s in _env("PORTAL_MAIL_RETRY_INTERVALS", "30,120,600,1800").split(",")
         ]
 
+        self.POINTS_EXPIRY_MONTHS = int(_env("PORTAL_POINTS_EXPIRY_MONTHS", "24"))
+        self.QUALIFYING_MONTHS = 12  # tiers follow the qualifying points of the last 12 months
+        self.MAX_ADJUSTMENT = 1_000_000
+
         self.BASE_URL = _env("PORTAL_BASE_URL", "http://127.0.0.1:5000")
         self.PROGRAMME_NAME = _env("PORTAL_PROGRAMME_NAME", "Member Portal")
         self.DEFAULT_TIMEZONE = _env("PORTAL_TIMEZONE", "Asia/Taipei")

@@ -1,5 +1,6 @@
 """Small column helpers shared by every feature's models."""
 
+import calendar
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime
@@ -30,3 +31,11 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+def add_months(moment, months):
+    """`moment` moved by whole calendar months (31 Jan + 1 month = 28 or 29 Feb)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)

@@ -18,7 +18,9 @@ def _on_connect(dbapi_connection, _record):
 
 
 def _on_begin(connection):
-    connection.exec_driver_sql("BEGIN")
+    # Take the write lock up front: a transaction that reads a balance and then writes must not
+    # find that another wrote in between (SQLite has no SELECT … FOR UPDATE; SQLAlchemy drops it).
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def init_app(app):

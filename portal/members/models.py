@@ -6,9 +6,9 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.auth.models import Credentials
+from portal.auth.models import Credentials, StaffUser
 from portal.extensions import db
-from portal.models import UTCDateTime
+from portal.models import UTCDateTime, utcnow
 
 MEMBER_STATUSES = ("pending", "active", "closed")
 
@@ -60,6 +60,7 @@ class Member(Credentials, db.Model):
         CheckConstraint(f"status IN {MEMBER_STATUSES!r}", name="status"),
         CheckConstraint("birthday_month BETWEEN 1 AND 12", name="birthday_month"),
         CheckConstraint("birthday_day BETWEEN 1 AND 31", name="birthday_day"),
+        CheckConstraint("points_balance >= 0", name="points_balance"),
     )
     kind = "member"
 
@@ -75,6 +76,8 @@ class Member(Credentials, db.Model):
     marketing_emails: Mapped[bool] = mapped_column(default=True)
     survey_emails: Mapped[bool] = mapped_column(default=True)
     event_reminders: Mapped[bool] = mapped_column(default=True)
+    # A cache of the ledger's sum, kept in the same transaction; `flask points reconcile` checks it.
+    points_balance: Mapped[int] = mapped_column(default=0)
 
     tier: Mapped[Tier] = relationship()
 
@@ -97,3 +100,76 @@ class Member(Credentials, db.Model):
         if self.birth_year and self.birthday_month and self.birthday_day:
             return date(self.birth_year, self.birthday_month, self.birthday_day)
         return None
+
+
+POINTS_KINDS = (
+    "purchase", "event_attendance", "survey", "birthday", "redemption", "expiry", "adjustment", "reversal",
+)
+EARNING_KINDS = ("purchase", "event_attendance", "survey", "birthday")
+
+
+class PointsEntry(db.Model):
+    """One change to a member's points: append-only; the balance is the sum of the amounts.
+
+    An earning (amount > 0) keeps `remaining`, what is left of it unspent, and `expires_at`;
+    spending takes from the earnings that expire first. `qualifying` is what the entry adds to
+    the points that count towards a tier (earnings count, spending and expiry do not).
+    """
+
+    __tablename__ = "points_entries"
+    __table_args__ = (
+        CheckConstraint("amount <> 0", name="amount_nonzero"),
+        CheckConstraint(f"kind IN {POINTS_KINDS!r}", name="kind"),
+        CheckConstraint("remaining IS NULL OR (remaining >= 0 AND remaining <= amount)", name="remaining"),
+        db.Index("ix_points_entries_member_created", "member_id", "created_at"),
+        db.Index("ix_points_entries_member_expiring", "member_id", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    amount: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    remaining: Mapped[int | None]
+    qualifying: Mapped[int] = mapped_column(default=0)
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("points_entries.id"), unique=True)
+
+    member: Mapped[Member] = relationship()
+    actor_staff: Mapped[StaffUser | None] = relationship()
+
+    @property
+    def is_earning(self):
+        return self.remaining is not None
+
+
+class PointsAllocation(db.Model):
+    """How much of an earning a spending entry used, so that a reversal can give it back."""
+
+    __tablename__ = "points_allocations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    spend_id: Mapped[int] = mapped_column(ForeignKey("points_entries.id"), index=True)
+    earning_id: Mapped[int] = mapped_column(ForeignKey("points_entries.id"), index=True)
+    amount: Mapped[int]
+
+
+class TierChange(db.Model):
+    """A member's move from one tier to another: by qualifying points, a review or staff."""
+
+    __tablename__ = "tier_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    from_tier_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id"))
+    to_tier_id: Mapped[int] = mapped_column(ForeignKey("tiers.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    from_tier: Mapped[Tier | None] = relationship(foreign_keys=[from_tier_id])
+    to_tier: Mapped[Tier] = relationship(foreign_keys=[to_tier_id])
+    actor_staff: Mapped[StaffUser | None] = relationship()

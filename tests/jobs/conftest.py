@@ -127,6 +127,9 @@ def run_worker(tmp_path):
             "PORTAL_MAIL_RETRY_INTERVALS": ",".join(str(s) for s in config["MAIL_RETRY_INTERVALS"]),
             "PORTAL_ARGON2_MEMORY_KIB": str(FAST_HASH["ARGON2_MEMORY_KIB"]),
         })
+        # End the test's own transaction first, as a request's ends: on SQLite every transaction
+        # holds the write lock from its start (BEGIN IMMEDIATE), and the workers need to write.
+        db.session.rollback()
         started = [
             subprocess.Popen([sys.executable, "-m", "jobs.worker", "--burst"], cwd=ROOT, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

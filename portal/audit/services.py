@@ -1,0 +1,22 @@
+"""Writing the audit log."""
+
+from portal.audit.models import AuditEntry
+from portal.extensions import db
+
+
+def record(action, target, *, actor=None, member=None, before=None, after=None, reason=""):
+    """Add an audit row for `action` on `target` (a model object) by `actor` (staff or member)."""
+    entry = AuditEntry(
+        action=action,
+        target_type=type(target).__name__,
+        target_id=target.id,
+        actor_staff_id=actor.id if actor is not None and actor.is_staff else None,
+        actor_member_id=actor.id if actor is not None and actor.is_member else None,
+        member_id=member.id if member is not None else None,
+        before=before,
+        after=after,
+        reason=reason or "",
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
