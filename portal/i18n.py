@@ -83,7 +83,7 @@ def set_language():
             current_user.language = language
             db.session.commit()
     target = request.form.get("next", "")
-    return redirect(safe_next(target) or url_for("auth.index"), 303)
+    return redirect(safe_next(target) or url_for("members.home"), 303)
 
 
 def init_app(app):

@@ -38,7 +38,7 @@ def test_mei_has_eighteen_months_of_believable_history(app):
 
 def test_the_demo_accounts_log_in_with_the_demo_password(app, client):
     app.test_cli_runner().invoke(args=["seed-demo"])
-    assert login(client, "mei@example.com").headers["Location"] == "/home"
+    assert login(client, "mei@example.com").headers["Location"] == "/"
     other = app.test_client()
     assert login(other, "lead@example.com").headers["Location"] == "/admin/"
 

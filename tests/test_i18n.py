@@ -48,14 +48,14 @@ def test_the_footer_switcher_changes_the_language_and_a_member_keeps_it(client, 
     assert 'lang="zh-Hant"' in client.get("/login").get_data(as_text=True)
 
     login(client, "mei@example.com")
-    post_form(client, "/language", {"language": "zh_Hant", "next": "/home"}, page="/home")
+    post_form(client, "/language", {"language": "zh_Hant", "next": "/"}, page="/")
     assert member.language == "zh_Hant"
-    assert "Mei,您好" in client.get("/home").get_data(as_text=True)
+    assert "Mei,您好" in client.get("/").get_data(as_text=True)
 
     fresh = app.test_client()  # another browser, English by default, logs in: Chinese follows her
     assert 'lang="en"' in fresh.get("/login").get_data(as_text=True)
     login(fresh, "mei@example.com")
-    assert 'lang="zh-Hant"' in fresh.get("/home").get_data(as_text=True)
+    assert 'lang="zh-Hant"' in fresh.get("/").get_data(as_text=True)
 
 
 def test_the_switcher_refuses_to_redirect_off_site_and_ignores_unknown_languages(client):
@@ -71,7 +71,7 @@ def test_a_get_request_cannot_switch_the_language(client):
 def test_tier_names_and_benefits_are_shown_in_chinese(client, app):
     make_member(name="Mei Lin", email="mei@example.com", tier="gold", language="zh_Hant")
     login(client, "mei@example.com")
-    html = client.get("/home").get_data(as_text=True)
+    html = client.get("/").get_data(as_text=True)
     assert "金牌會員" in html and "優先服務" in html
 
 
@@ -81,7 +81,7 @@ def test_a_language_chosen_before_login_is_kept_by_the_member_but_not_passed_on(
     post_form(client, "/language", {"language": "zh_Hant", "next": "/login"}, page="/login")
     login(client, "mei@example.com")
     assert mei.language == "zh_Hant"
-    post_form(client, "/logout", {}, page="/home")
+    post_form(client, "/logout", {}, page="/")
     assert 'lang="zh-Hant"' in client.get("/login").get_data(as_text=True)
     login(client, "ann@example.com")  # the next person on this browser chose nothing
-    assert ann.language == "en" and 'lang="en"' in client.get("/home").get_data(as_text=True)
+    assert ann.language == "en" and 'lang="en"' in client.get("/").get_data(as_text=True)

@@ -60,7 +60,7 @@ def test_a_failure_inside_a_view_gets_the_500_page_and_rolls_back(client, app, m
         raise RuntimeError("boom")
 
     monkeypatch.setattr(views, "render_page", broken)
-    response = client.get("/home")
+    response = client.get("/")
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.get_data(as_text=True)
 

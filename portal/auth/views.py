@@ -37,13 +37,6 @@ def _per_address():
     return f"{c['LOGIN_MAX_FAILURES_PER_ADDRESS']} per {c['LOGIN_WINDOW_SECONDS']} seconds"
 
 
-@bp.get("/")
-def index():
-    if current_user.is_authenticated:
-        return redirect(home_for(current_user))
-    return redirect(url_for("auth.login"))
-
-
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
     if current_user.is_authenticated:

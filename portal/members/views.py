@@ -23,10 +23,19 @@ COMING_SOON = {
 }
 
 
-@bp.get("/home")
-@member_required
+@bp.get("/")
 def home():
+    """The member's home; visitors go to the login page and staff to /admin."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    if current_user.is_staff:
+        return redirect(url_for("admin.home"))
     return render_page("members/home.html", member=current_user)
+
+
+@bp.get("/home")
+def old_home():
+    return redirect(url_for("members.home"), 301)
 
 
 @bp.get("/<any(points, benefits, events, tickets):section>")

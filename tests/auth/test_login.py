@@ -16,8 +16,8 @@ def mei(app):
 
 def test_a_member_logs_in_and_lands_on_home(client, mei):
     response = login(client, "MEI@example.com ")
-    assert response.status_code == 303 and response.headers["Location"] == "/home"
-    assert "Hello, Mei" in client.get("/home").get_data(as_text=True)
+    assert response.status_code == 303 and response.headers["Location"] == "/"
+    assert "Hello, Mei" in client.get("/").get_data(as_text=True)
     assert mei.last_login_at is not None
 
 
@@ -41,10 +41,10 @@ def test_next_is_followed_only_to_local_paths(client, mei):
     assert post_form(client, "/login?next=/profile", {"email": "mei@example.com", "password": "portal-demo"},
                      page="/login").headers["Location"] == "/profile"
     for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"):
-        client.post("/logout", headers={"X-CSRFToken": csrf_token(client, "/home")})
+        client.post("/logout", headers={"X-CSRFToken": csrf_token(client, "/")})
         response = post_form(client, f"/login?next={target}",
                              {"email": "mei@example.com", "password": "portal-demo"}, page="/login")
-        assert response.headers["Location"] == "/home", target
+        assert response.headers["Location"] == "/", target
 
 
 def test_session_cookie_is_httponly_and_samesite_lax(client, mei):
@@ -81,10 +81,10 @@ def test_logout_is_post_only_and_ends_the_session_on_the_server(client, mei):
     login(client, "mei@example.com")
     stolen = client.get_cookie("session").value
     assert client.get("/logout").status_code == 405
-    response = client.post("/logout", headers={"X-CSRFToken": csrf_token(client, "/home")})
+    response = client.post("/logout", headers={"X-CSRFToken": csrf_token(client, "/")})
     assert response.status_code == 303 and response.headers["Location"] == "/login"
     client.set_cookie("session", stolen)  # replaying the old cookie no longer works
-    assert client.get("/home").status_code == 302
+    assert client.get("/").status_code == 302
 
 
 def test_remember_me_lasts_at_most_30_days(client, mei):
@@ -94,7 +94,7 @@ def test_remember_me_lasts_at_most_30_days(client, mei):
     assert "HttpOnly" in cookie
     assert client.application.config["REMEMBER_COOKIE_DURATION"].days <= 30
     client.delete_cookie("session")
-    assert client.get("/home").status_code == 200  # the remember cookie logs her back in
+    assert client.get("/").status_code == 200  # the remember cookie logs her back in
 
 
 def test_csrf_is_required_on_posts_and_accepted_from_the_htmx_header(client, mei):
@@ -120,7 +120,7 @@ def test_five_failures_for_one_account_get_429_even_with_the_right_password(clie
 def test_successful_logins_do_not_count_as_failures(client, mei):
     for _ in range(6):
         assert login(client, "mei@example.com").status_code == 303
-        client.post("/logout", headers={"X-CSRFToken": csrf_token(client, "/home")})
+        client.post("/logout", headers={"X-CSRFToken": csrf_token(client, "/")})
 
 
 def test_twenty_failures_from_one_address_get_429(client, mei):

@@ -32,7 +32,7 @@ def test_a_reset_link_sets_a_new_password_once_and_ends_every_session(client, ap
     member = make_member(email="mei@example.com")
     other_device = app.test_client()
     login(other_device, "mei@example.com")
-    assert other_device.get("/home").status_code == 200
+    assert other_device.get("/").status_code == 200
 
     ask_reset(client, "mei@example.com")
     path = LINK.search(reset_mails()[0].body_text).group(1)
@@ -41,7 +41,7 @@ def test_a_reset_link_sets_a_new_password_once_and_ends_every_session(client, ap
     response = post_form(client, path, {"password": "a brand new secret"})
     assert response.status_code == 303 and response.headers["Location"] == "/login"
 
-    assert other_device.get("/home").status_code == 302  # logged out there too
+    assert other_device.get("/").status_code == 302  # logged out there too
     assert login(client, "mei@example.com", "portal-demo").status_code == 422
     assert login(client, "mei@example.com", "a brand new secret").status_code == 303
     assert member.session_version == 2  # moved once, by the reset; logging in does not move it

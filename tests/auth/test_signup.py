@@ -99,7 +99,7 @@ def test_the_verification_link_confirms_on_post_only_and_works_once(client):
 
     again = client.get(path)
     assert again.status_code == 400 and "already been used" in again.get_data(as_text=True)
-    assert login(client, "ann@example.com", "correct horse 9").headers["Location"] == "/home"
+    assert login(client, "ann@example.com", "correct horse 9").headers["Location"] == "/"
 
 
 def test_a_tampered_link_gets_a_clear_400_page(client):

@@ -33,6 +33,7 @@ PHONE = {"width": 390, "height": 844}
 LOGIN_WINDOW_SECONDS = 4
 DEMO_PASSWORD = "portal-demo"
 WRONG_LOGIN = "The email or password is not right."
+HOME = re.compile(r"^https?://[^/]+/$")  # the member home is the site's root
 
 
 @pytest.fixture(scope="session")

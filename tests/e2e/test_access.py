@@ -3,14 +3,14 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_accessible, log_in
+from tests.e2e.conftest import HOME, assert_accessible, log_in
 
 pytestmark = pytest.mark.e2e
 
 
 def test_member_gets_403_on_admin(page):
     log_in(page, "mei@example.com")
-    page.wait_for_url("**/home")
+    page.wait_for_url(HOME)
     assert_accessible(page)
 
     answer = page.goto("/admin/")

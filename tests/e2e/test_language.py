@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_accessible, click_and_load, log_in, submit_login
+from tests.e2e.conftest import HOME, assert_accessible, click_and_load, log_in, submit_login
 
 pytestmark = pytest.mark.e2e
 
@@ -17,7 +17,7 @@ def expect_chinese_login_page(page):
 
 
 def expect_chinese_home(page, first_name):
-    page.wait_for_url("**/home")
+    page.wait_for_url(HOME)
     expect(page.locator("html")).to_have_attribute("lang", "zh-Hant")
     expect(page.get_by_role("heading", name=f"{first_name},您好")).to_be_visible()
     nav = page.get_by_role("navigation")
@@ -59,7 +59,7 @@ def test_switch_to_chinese_before_login_and_it_stays(page, new_member):
 def test_switch_to_chinese_when_logged_in_is_saved_on_the_member(page, new_member, new_context):
     member = new_member(name="Wen Huang", language="en")
     log_in(page, member.email, member.password)
-    page.wait_for_url("**/home")
+    page.wait_for_url(HOME)
     expect(page.get_by_role("heading", name="Hello, Wen")).to_be_visible()
     assert_accessible(page)
 

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import (
     DEMO_PASSWORD,
+    HOME,
     LOGIN_WINDOW_SECONDS,
     WRONG_LOGIN,
     assert_accessible,
@@ -43,7 +44,7 @@ def test_five_wrong_passwords_pause_logins_until_the_window_ends(page, new_membe
     time.sleep(LOGIN_WINDOW_SECONDS + 1)
     answer = log_in(page, member.email, member.password)
     assert answer.status == 303
-    page.wait_for_url("**/home")
+    page.wait_for_url(HOME)
     expect(page.get_by_role("heading", name="Hello, Rita")).to_be_visible()
     assert_accessible(page)
 
@@ -52,7 +53,7 @@ def test_login_works_with_javascript_off(no_js_page):
     page = no_js_page
     answer = log_in(page, "mei@example.com", DEMO_PASSWORD)
     assert answer.status == 303
-    page.wait_for_url("**/home")
+    page.wait_for_url(HOME)
     expect(page.get_by_role("heading", name="Hello, Mei")).to_be_visible()
     assert page.evaluate("() => typeof window.htmx") == "undefined"  # the page's scripts did not run
     assert_accessible(page)
@@ -65,7 +66,7 @@ def remember_cookies(context):
 def test_remember_me_keeps_a_30_day_cookie(page, context, new_member, new_context):
     member = new_member(name="Remy Long")
     log_in(page, member.email, member.password, remember=True)
-    page.wait_for_url("**/home")
+    page.wait_for_url(HOME)
     assert_accessible(page)
     (cookie,) = remember_cookies(context)
     days = (cookie["expires"] - time.time()) / 86400
@@ -76,6 +77,6 @@ def test_remember_me_keeps_a_30_day_cookie(page, context, new_member, new_contex
     other = new_context()
     other_page = other.new_page()
     log_in(other_page, member.email, member.password)
-    other_page.wait_for_url("**/home")
+    other_page.wait_for_url(HOME)
     expect(other_page.get_by_role("heading", name="Hello, Remy")).to_be_visible()
     assert remember_cookies(other) == []

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import WRONG_LOGIN, assert_accessible, click_and_load, link_in, submit_login
+from tests.e2e.conftest import HOME, WRONG_LOGIN, assert_accessible, click_and_load, link_in, submit_login
 
 pytestmark = pytest.mark.e2e
 
@@ -41,7 +41,7 @@ def test_forgotten_password_by_email_link(page, mailbox, new_member):
 
     answer = submit_login(page, member.email, new_password)
     assert answer.status == 303
-    page.wait_for_url("**/home")
+    page.wait_for_url(HOME)
     expect(page.get_by_role("heading", name="Hello, Pat")).to_be_visible()
     assert_accessible(page)
 

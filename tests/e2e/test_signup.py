@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import (
+    HOME,
     assert_accessible,
     assert_no_sideways_scroll,
     click_and_load,
@@ -45,7 +46,7 @@ def test_sign_up_verify_by_email_and_log_in(page, mailbox):
     answer = submit_login(page, email, password)
     assert answer.status == 303
 
-    page.wait_for_url("**/home")
+    page.wait_for_url(HOME)
     expect(page.get_by_role("heading", name="Hello, Ana")).to_be_visible()
     nav = page.get_by_role("navigation", name="Member")
     for name in ("Home", "Points", "Benefits", "Events", "Tickets", "Profile"):

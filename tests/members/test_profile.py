@@ -15,14 +15,15 @@ def mei(app):
 
 
 def test_member_pages_need_a_login(client):
-    for path in ("/home", "/profile", "/points"):
+    assert client.get("/").headers["Location"] == "/login"
+    for path in ("/profile", "/points"):
         response = client.get(path)
         assert response.status_code == 302 and unquote(response.headers["Location"]).startswith(f"/login?next={path}")
 
 
 def test_the_navigation_sections_show_a_plain_notice_until_they_are_built(client, mei):
     login(client, "mei@example.com")
-    home = client.get("/home").get_data(as_text=True)
+    home = client.get("/").get_data(as_text=True)
     for label in ("Home", "Points", "Benefits", "Events", "Tickets", "Profile"):
         assert f">{label}</a>" in home
     for path in ("/points", "/benefits", "/events", "/tickets"):
@@ -32,14 +33,15 @@ def test_the_navigation_sections_show_a_plain_notice_until_they_are_built(client
 
 def test_home_shows_tier_and_its_benefits(client, mei):
     login(client, "mei@example.com")
-    html = client.get("/home").get_data(as_text=True)
+    html = client.get("/").get_data(as_text=True)
     assert "Hello, Mei" in html and "Regular" in html and "Birthday bonus" in html and mei.number in html
 
 
 def test_staff_do_not_get_member_pages(client):
     make_staff("admin", email="lead@example.com")
     login(client, "lead@example.com")
-    assert client.get("/home").status_code == 403
+    assert client.get("/profile").status_code == 403
+    assert client.get("/").headers["Location"] == "/admin/"
 
 
 def test_a_member_updates_contact_details_language_and_preferences(client, mei):
@@ -72,8 +74,8 @@ def test_changing_the_password_ends_the_other_sessions_but_not_this_one(client, 
                          {"current_password": "portal-demo", "new_password": "fresh and long secret"},
                          page="/profile")
     assert response.status_code == 303
-    assert client.get("/home").status_code == 200
-    assert other.get("/home").status_code == 302
+    assert client.get("/").status_code == 200
+    assert other.get("/").status_code == 302
     assert login(other, "mei@example.com", "fresh and long secret").status_code == 303
 
 
