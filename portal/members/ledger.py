@@ -11,6 +11,7 @@ SQLite every transaction begins IMMEDIATE, see portal/sqlite.py), then reads fre
 
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
@@ -174,8 +175,10 @@ def reverse(original, reason, actor, key, at=None):
             raise LedgerError("these points have already expired")
         if member.points_balance < to_take:
             raise InsufficientPoints(f"balance {member.points_balance} is less than {to_take}")
+        # Its qualifying points stop counting through the original (tiers skip reversed entries),
+        # in the window the original was counted in.
         entry = _append(member, -to_take, "reversal", key, reason=reason, actor=actor, at=at,
-                        qualifying=-original.qualifying, reverses=original)
+                        reverses=original)
         _take(member, to_take, entry, at, first=original)
     else:
         # Points given back: they keep the latest expiry of the earnings they came from, or a
@@ -238,6 +241,7 @@ def reconcile(repair=False):
         select(Member, func.coalesce(sums.c.total, 0))
         .outerjoin(sums, sums.c.member_id == Member.id)
         .where(Member.points_balance != func.coalesce(sums.c.total, 0))
+        .execution_options(populate_existing=True)  # compare what is stored, not a stale copy
     ).all()
     wrong = [(member.id, member.points_balance, int(total)) for member, total in rows]
     if repair:
@@ -262,9 +266,11 @@ def expiring_soon(member, now=None, days=30):
                PointsEntry.expires_at > now, PointsEntry.expires_at <= now + timedelta(days=days))
         .order_by(PointsEntry.expires_at)
     ).all()
+    zone = ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
     by_day = {}
     for expires_at, remaining in rows:
-        by_day[expires_at.date()] = by_day.get(expires_at.date(), 0) + remaining
+        day = expires_at.astimezone(zone).date()  # the day members see, in the programme's zone
+        by_day[day] = by_day.get(day, 0) + remaining
     return [Expiring(day, points) for day, points in by_day.items()]
 
 

@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import aliased
 
 from portal.audit.services import record
 from portal.extensions import db
@@ -32,11 +33,17 @@ def window_start(now):
 def qualifying_summary(member, now=None):
     """(qualifying points of the last 12 months, when the oldest of them leaves the window)."""
     now = now or utcnow()
+    reversal = aliased(PointsEntry)
     total, oldest = db.session.execute(
         select(
             func.coalesce(func.sum(PointsEntry.qualifying), 0),
             func.min(PointsEntry.created_at).filter(PointsEntry.qualifying > 0),
-        ).where(PointsEntry.member_id == member.id, PointsEntry.created_at > window_start(now))
+        ).where(
+            PointsEntry.member_id == member.id,
+            PointsEntry.created_at > window_start(now),
+            PointsEntry.created_at <= now,
+            ~exists().where(reversal.reverses_id == PointsEntry.id),  # a reversed earning never counted
+        )
     ).one()
     if oldest is not None and oldest.tzinfo is None:  # aggregates bypass the column type on SQLite
         oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=now.tzinfo)
@@ -73,6 +80,8 @@ def change_tier(member, tier, reason, actor):
     """Staff move a member to `tier` by hand, with a reason; audited."""
     if not reason or not reason.strip():
         raise ValueError("a reason is required")
+    if actor is None or not actor.is_staff:
+        raise ValueError("only staff change a tier by hand")
     if tier.id == member.tier_id:
         raise ValueError("the member is already in that tier")
     before = {"tier": member.tier.code}

@@ -1,0 +1,144 @@
+"""Concurrent spends against one member, on committed data, each thread with its own connection.
+
+The rolled-back `app` fixture cannot serve here: the threads must see what the others commit.
+"""
+
+import threading
+
+import pytest
+from sqlalchemy import delete, func, or_, select, update
+
+from portal import create_app
+from portal.audit.models import AuditEntry
+from portal.extensions import db, limiter
+from portal.members import ledger
+from portal.members.ledger import InsufficientPoints
+from portal.members.models import Member, PointsAllocation, PointsEntry, TierChange
+from tests.conftest import test_settings
+from tests.factories import make_member
+
+START = 1000
+PRICE = 30
+
+
+@pytest.fixture
+def live_app(migrated_app, database_url, tmp_path):
+    """A second app on the same database (migrated), and a committed member with START points."""
+    saved_limiter = dict(vars(limiter))  # create_app() rebinds the one shared limiter: put it back after
+    app = create_app(test_settings(database_url, tmp_path))
+    with app.app_context():
+        member = make_member(name="Concurrent Spender")
+        ledger.earn(member, START, "purchase", f"seed-{member.id}")
+        db.session.commit()
+        member_id = member.id
+    try:
+        yield app, member_id
+    finally:
+        with app.app_context():
+            db.session.rollback()
+            _delete_member(member_id)
+            db.session.commit()
+            db.engine.dispose()
+        vars(limiter).clear()
+        vars(limiter).update(saved_limiter)
+
+
+def _delete_member(member_id):
+    entry_ids = select(PointsEntry.id).where(PointsEntry.member_id == member_id)
+    db.session.execute(delete(PointsAllocation).where(
+        or_(PointsAllocation.spend_id.in_(entry_ids), PointsAllocation.earning_id.in_(entry_ids))))
+    db.session.execute(update(PointsEntry).where(PointsEntry.member_id == member_id).values(reverses_id=None))
+    db.session.execute(delete(PointsEntry).where(PointsEntry.member_id == member_id))
+    db.session.execute(delete(TierChange).where(TierChange.member_id == member_id))
+    db.session.execute(delete(AuditEntry).where(
+        or_(AuditEntry.member_id == member_id, AuditEntry.actor_member_id == member_id)))
+    db.session.execute(delete(Member).where(Member.id == member_id))
+
+
+def run_together(app, count, work):
+    """Run work(i) in `count` threads that start at once, each in its own app context; the results."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def target(i):
+        with app.app_context():
+            try:
+                barrier.wait(timeout=30)
+                results[i] = work(i)
+            except BaseException as exc:  # every failure is reported by the test
+                db.session.rollback()
+                results[i] = exc
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a thread is still running"
+    return results
+
+
+def ledger_state(app, member_id):
+    with app.app_context():
+        cached = db.session.scalar(select(Member.points_balance).where(Member.id == member_id))
+        rows = db.session.scalars(select(PointsEntry).where(PointsEntry.member_id == member_id)).all()
+        used = dict(db.session.execute(
+            select(PointsAllocation.earning_id, func.sum(PointsAllocation.amount))
+            .group_by(PointsAllocation.earning_id)
+            .where(PointsAllocation.earning_id.in_([row.id for row in rows]))
+        ).all())
+        return cached, ledger.ledger_balance(member_id), rows, used
+
+
+def test_concurrent_spends_succeed_exactly_as_far_as_the_balance_goes(live_app):
+    app, member_id = live_app
+
+    def spend(i):
+        member = db.session.get(Member, member_id)
+        try:
+            ledger.spend(member, PRICE, "redemption", f"spend-{member_id}-{i}")
+            balance_after = member.points_balance
+            db.session.commit()
+            return ("spent", balance_after)
+        except InsufficientPoints:
+            db.session.rollback()
+            return ("refused", None)
+
+    results = run_together(app, 50, spend)
+
+    errors = [result for result in results if isinstance(result, BaseException)]
+    assert errors == [], f"unexpected errors: {errors!r}"
+    spent = [balance for outcome, balance in results if outcome == "spent"]
+    refused = [outcome for outcome, _ in results if outcome == "refused"]
+    affordable = START // PRICE
+    assert (len(spent), len(refused)) == (affordable, 50 - affordable)
+    # Each success saw the one before it: the balances after them are every step down, once.
+    assert sorted(spent) == [START - PRICE * k for k in range(affordable, 0, -1)]
+
+    cached, summed, rows, used = ledger_state(app, member_id)
+    assert cached == summed == sum(row.amount for row in rows) == START - affordable * PRICE >= 0
+    assert len([row for row in rows if row.kind == "redemption"]) == affordable
+    [earning] = [row for row in rows if row.is_earning]
+    assert used[earning.id] == affordable * PRICE <= earning.amount
+    assert earning.remaining == earning.amount - used[earning.id] == cached
+
+
+def test_concurrent_calls_with_one_idempotency_key_spend_once(live_app):
+    app, member_id = live_app
+    key = f"one-key-{member_id}"
+
+    def spend(_i):
+        member = db.session.get(Member, member_id)
+        entry = ledger.spend(member, PRICE, "redemption", key)
+        db.session.commit()
+        return entry.id
+
+    results = run_together(app, 20, spend)
+
+    errors = [result for result in results if isinstance(result, BaseException)]
+    assert errors == [], f"unexpected errors: {errors!r}"
+    cached, summed, rows, used = ledger_state(app, member_id)
+    [entry] = [row for row in rows if row.idempotency_key == key]
+    assert set(results) == {entry.id}
+    assert cached == summed == START - PRICE
+    assert sum(used.values()) == PRICE
