@@ -55,6 +55,7 @@ def add_history(member, staff, now=None):
     now = now or utcnow()
     rng = random.Random(20261123)
     start = add_months(now, -18)
+    member.created_at = start - timedelta(days=2)  # she joined just before her first purchase
     key = f"demo:{member.id}:"
     promo_at = start + timedelta(days=3)
     ledger.earn(member, 300, "purchase", key + "promo", at=promo_at,

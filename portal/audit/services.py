@@ -2,11 +2,13 @@
 
 from portal.audit.models import AuditEntry
 from portal.extensions import db
+from portal.models import utcnow
 
 
-def record(action, target, *, actor=None, member=None, before=None, after=None, reason=""):
+def record(action, target, *, actor=None, member=None, before=None, after=None, reason="", at=None):
     """Add an audit row for `action` on `target` (a model object) by `actor` (staff or member)."""
     entry = AuditEntry(
+        created_at=at or utcnow(),
         action=action,
         target_type=type(target).__name__,
         target_id=target.id,

@@ -147,7 +147,7 @@ def adjust(member, amount, reason, actor, key, at=None):
         entry = _append(member, amount, "adjustment", key, reason=reason.strip(), actor=actor, at=at)
         _take(member, -amount, entry, at)
     record("points.adjust", entry, actor=actor, member=member, before={"balance": before},
-           after={"balance": member.points_balance, "amount": amount}, reason=reason.strip())
+           after={"balance": member.points_balance, "amount": amount}, reason=reason.strip(), at=at)
     return entry
 
 
@@ -194,7 +194,7 @@ def reverse(original, reason, actor, key, at=None):
                         earning=True, expires_at=expires, reverses=original)
     if actor is not None and actor.is_staff:
         record("points.reverse", entry, actor=actor, member=member, before={"balance": before},
-               after={"balance": member.points_balance, "reverses": original.id}, reason=reason)
+               after={"balance": member.points_balance, "reverses": original.id}, reason=reason, at=at)
     return entry
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import aliased
 
 from portal.audit.services import record
 from portal.extensions import db
-from portal.members.models import PointsEntry, Tier, TierChange
+from portal.members.models import Member, PointsEntry, Tier, TierChange
 from portal.models import add_months, utcnow
 
 
@@ -82,6 +82,8 @@ def change_tier(member, tier, reason, actor):
         raise ValueError("a reason is required")
     if actor is None or not actor.is_staff:
         raise ValueError("only staff change a tier by hand")
+    db.session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
+    db.session.refresh(member)
     if tier.id == member.tier_id:
         raise ValueError("the member is already in that tier")
     before = {"tier": member.tier.code}
@@ -94,7 +96,8 @@ def change_tier(member, tier, reason, actor):
 def tier_history(member):
     """The member's tier changes, newest first."""
     return db.session.scalars(
-        select(TierChange).where(TierChange.member_id == member.id).order_by(TierChange.created_at.desc())
+        select(TierChange).where(TierChange.member_id == member.id)
+        .order_by(TierChange.created_at.desc(), TierChange.id.desc())
     ).all()
 
 
