@@ -210,8 +210,8 @@ def expire_due(member, now=None, locked=False):
     written = []
     for earning in due:
         left = earning.remaining
+        # No reason text: the kind says it, in the member's language.
         entry = _append(member, -left, "expiry", f"expiry:{earning.id}:{earning.amount - left}",
-                        reason=f"points earned on {earning.created_at:%Y-%m-%d} expired",
                         at=max(earning.expires_at, earning.created_at))
         _expire(earning, entry)
         written.append(entry)

@@ -13,6 +13,9 @@ from portal.members.models import Member, PointsEntry, Tier, TierChange
 from portal.models import add_months, utcnow
 
 
+REVERSAL = aliased(PointsEntry)
+
+
 def all_tiers():
     """Every tier, lowest first."""
     return db.session.scalars(select(Tier).order_by(Tier.rank)).all()
@@ -33,7 +36,6 @@ def window_start(now):
 def qualifying_summary(member, now=None):
     """(qualifying points of the last 12 months, when the oldest of them leaves the window)."""
     now = now or utcnow()
-    reversal = aliased(PointsEntry)
     total, oldest = db.session.execute(
         select(
             func.coalesce(func.sum(PointsEntry.qualifying), 0),
@@ -42,7 +44,7 @@ def qualifying_summary(member, now=None):
             PointsEntry.member_id == member.id,
             PointsEntry.created_at > window_start(now),
             PointsEntry.created_at <= now,
-            ~exists().where(reversal.reverses_id == PointsEntry.id),  # a reversed earning never counted
+            ~exists().where(REVERSAL.reverses_id == PointsEntry.id),  # a reversed earning never counted
         )
     ).one()
     if oldest is not None and oldest.tzinfo is None:  # aggregates bypass the column type on SQLite

@@ -1,6 +1,7 @@
-"""Member pages: home, profile, and the sections later features fill."""
+"""Member pages: home, points, benefits, card, profile, and the sections later features fill."""
 
-from flask import Blueprint, flash, redirect, session, url_for
+from flask import Blueprint, flash, redirect, request, session, url_for
+from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
@@ -10,17 +11,42 @@ from portal.auth.access import member_required
 from portal.auth.forms import ChangePasswordForm
 from portal.extensions import db
 from portal.htmx import render_page
-from portal.members import services
-from portal.members.forms import ProfileForm
+from portal.members import ledger, services, tiers, timeline
+from portal.members.benefits import compare_tiers, tiers_with_benefits
+from portal.members.card import card_token, qr_svg
+from portal.members.forms import PointsFilterForm, ProfileForm
+from portal.members.labels import POINTS_KIND_NAMES
+from portal.models import utcnow
 
 bp = Blueprint("members", __name__)
 
 COMING_SOON = {
-    "points": _l("Points"),
-    "benefits": _l("Benefits"),
     "events": _l("Events"),
     "tickets": _l("Tickets"),
 }
+HISTORY_PAGE = 20
+RECENT_ACTIVITY = 6
+# "31 Dec 2026" reads better than the US "Dec 31, 2026" for the programme's English readers;
+# other languages use their own medium date ("2026年12月31日").
+DATE_PATTERNS = {"en": "d MMM y"}
+
+
+@bp.record_once
+def add_template_globals(state):
+    # A global, not a context processor: the macros in members/_points.html see it too.
+    state.app.jinja_env.globals["points_kind_names"] = POINTS_KIND_NAMES
+
+
+@bp.app_template_filter("calendar_date")
+def calendar_date(value):
+    """A date (or a UTC datetime, shown in the member's time zone) as "31 Dec 2026"."""
+    return format_date(value, DATE_PATTERNS.get(str(get_locale()), "medium"))
+
+
+@bp.app_template_filter("signed_points")
+def signed_points(amount):
+    """+1,200 or −120 (a real minus sign), with the member's digit grouping."""
+    return ("+" if amount > 0 else "\u2212") + format_decimal(abs(amount))
 
 
 @bp.get("/")
@@ -30,7 +56,14 @@ def home():
         return redirect(url_for("auth.login"))
     if current_user.is_staff:
         return redirect(url_for("admin.home"))
-    return render_page("members/home.html", member=current_user)
+    member = current_user._get_current_object()
+    offers = compare_tiers(tiers_with_benefits())  # loads every tier first: member.tier needs no query
+    progress = tiers.progress(member, [offer.tier for offer in offers])
+    next_offer = next((o for o in offers if o.tier is progress.next_tier), None)
+    return render_page(
+        "members/home.html", member=member, progress=progress, next_offer=next_offer,
+        expiring=ledger.expiring_soon(member), activity=timeline.recent_activity(member, RECENT_ACTIVITY),
+    )
 
 
 @bp.get("/home")
@@ -38,7 +71,43 @@ def old_home():
     return redirect(url_for("members.home"), 301)
 
 
-@bp.get("/<any(points, benefits, events, tickets):section>")
+@bp.get("/points")
+@member_required
+def points():
+    """Balance, points expiring soon, and the history: 20 entries at a time, filtered by kind.
+
+    "Load more" is a link to ?after=<last id shown>: without JavaScript it opens the next 20 (with a
+    link back to the newest), with htmx the same URL answers with the `history` block, whose rows
+    the link appends to the list.
+    """
+    member = current_user._get_current_object()
+    form = PointsFilterForm(formdata=request.args)
+    kind = form.selected_kind()
+    after = request.args.get("after", type=int)
+    entries, has_more = ledger.history(member, kind=kind, after_id=after, limit=HISTORY_PAGE)
+    return render_page(
+        "members/points.html", block="history", member=member, form=form, kind=kind, after=after,
+        entries=entries, has_more=has_more, expiring=ledger.expiring_soon(member), now=utcnow(),
+    )
+
+
+@bp.get("/benefits")
+@member_required
+def benefits():
+    """Every tier side by side: threshold, multiplier, benefits, and what each adds over the one below."""
+    return render_page("members/benefits.html", member=current_user, offers=compare_tiers(tiers_with_benefits()))
+
+
+@bp.get("/card")
+@member_required
+def card():
+    """The membership card: name, number, tier and a QR code that staff can scan."""
+    member = current_user._get_current_object()
+    qr = qr_svg(card_token(member), _("QR code of membership card %(number)s", number=member.number))
+    return render_page("members/card.html", member=member, qr=qr)
+
+
+@bp.get("/<any(events, tickets):section>")
 @member_required
 def coming_soon(section):
     return render_page("members/coming_soon.html", title=COMING_SOON[section], section=section)
