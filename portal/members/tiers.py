@@ -12,7 +12,6 @@ from portal.extensions import db
 from portal.members.models import Member, PointsEntry, Tier, TierChange
 from portal.models import add_months, utcnow
 
-
 REVERSAL = aliased(PointsEntry)
 
 
