@@ -14,6 +14,15 @@ config = context.config
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
+# Every model module, so that autogenerate sees every table.
+import portal.audit.models  # noqa: E402,F401
+import portal.auth.models  # noqa: E402,F401
+import portal.care.models  # noqa: E402,F401
+import portal.mail.models  # noqa: E402,F401
+import portal.members.models  # noqa: E402,F401
+import portal.purchases.models  # noqa: E402,F401
+import portal.rewards.models  # noqa: E402,F401
+
 
 def get_engine():
     return current_app.extensions['migrate'].db.engine

@@ -74,6 +74,11 @@ class Config:
         self.POINTS_EXPIRY_MONTHS = int(_env("PORTAL_POINTS_EXPIRY_MONTHS", "24"))
         self.QUALIFYING_MONTHS = 12  # tiers follow the qualifying points of the last 12 months
         self.MAX_ADJUSTMENT = 1_000_000
+        # Points per currency unit spent, before the tier multiplier: floor(amount × rate × multiplier).
+        self.POINTS_PER_CURRENCY_UNIT = _env("PORTAL_POINTS_PER_CURRENCY_UNIT", "1")
+        self.MAX_PURCHASE_AMOUNT = 1_000_000
+        self.UPLOAD_DIR = str(instance_dir / "uploads")
+        self.MAX_PICTURE_BYTES = 2 * 1024 * 1024
 
         self.BASE_URL = _env("PORTAL_BASE_URL", "http://127.0.0.1:5000")
         self.PROGRAMME_NAME = _env("PORTAL_PROGRAMME_NAME", "Member Portal")

@@ -29,6 +29,7 @@ class Tier(db.Model):
     name_zh: Mapped[str] = mapped_column(String(80))
     threshold: Mapped[int] = mapped_column(default=0)
     multiplier: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("1.00"))
+    birthday_bonus: Mapped[int] = mapped_column(default=0)  # points given on the member's birthday
 
     benefits: Mapped[list["Benefit"]] = relationship(
         back_populates="tier", order_by="Benefit.position", cascade="all, delete-orphan"
