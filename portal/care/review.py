@@ -1,0 +1,89 @@
+"""The monthly tier review: a member below their tier's threshold goes down one tier, never lower."""
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+
+from portal.care.clock import start_of_month
+from portal.care.points import active_members
+from portal.extensions import db
+from portal.mail.outbox import queue_email
+from portal.members import ledger, tiers
+from portal.members.models import Member, Tier, TierChange
+from portal.models import utcnow
+
+REASON = "monthly tier review"
+
+
+@dataclass
+class Review:
+    """A downgrade: from which tier to which, and the qualifying points that win it back."""
+
+    change: TierChange
+    from_tier: Tier
+    to_tier: Tier
+    qualifying: int
+    needed: int
+
+
+def members_to_review():
+    """Ids of active members above the lowest tier (one query)."""
+    lowest = select(Tier.rank).order_by(Tier.rank).limit(1).scalar_subquery()
+    return db.session.scalars(
+        select(Member.id).join(Tier, Tier.id == Member.tier_id)
+        .where(Member.status == "active", Tier.rank > lowest).order_by(Member.id)
+    ).all()
+
+
+def reviewed_this_month(member, now):
+    """Whether a review already moved the member this month (a second run moves no one twice)."""
+    return db.session.scalar(
+        select(TierChange.id).where(
+            TierChange.member_id == member.id, TierChange.actor_staff_id.is_(None),
+            TierChange.reason.startswith(REASON), TierChange.created_at >= start_of_month(now),
+        ).limit(1)
+    ) is not None
+
+
+def review_tier(member, now=None, every=None):
+    """Move `member` down one tier if their qualifying points are below its threshold; a Review or None."""
+    now = now or utcnow()
+    every = every or tiers.all_tiers()
+    member = ledger.lock_member(member)  # an earning at the same moment cannot interleave
+    current = member.tier
+    lower = [tier for tier in every if tier.rank < current.rank]
+    if not lower:
+        return None
+    points, _ = tiers.qualifying_summary(member, now)
+    if points >= current.threshold or reviewed_this_month(member, now):
+        return None
+    reason = f"{REASON}: {points} qualifying points, {current.code} needs {current.threshold}"
+    change = tiers._move(member, lower[-1], reason, now=now)
+    return Review(change, current, lower[-1], points, current.threshold - points)
+
+
+def review_tiers(now=None, member_ids=None):
+    """The monthly review of active members above the lowest tier: one tier down at most, emailed."""
+    now = now or utcnow()
+    every = tiers.all_tiers()  # loaded once: member.tier then needs no query
+    ids = members_to_review() if member_ids is None else member_ids
+    reviews = []
+    for member in active_members(ids):
+        review = review_tier(member, now, every)
+        if review is not None:
+            reviews.append(review)
+            email_tier_review(member, review)
+    return reviews
+
+
+def email_tier_review(member, review):
+    """The downgrade email (about the account: always sent), with what gets the tier back."""
+    queue_email(
+        "tier_review", member.email,
+        {"name": member.first_name, "old_tier": review.from_tier, "new_tier": review.to_tier,
+         "qualifying": review.qualifying, "needed": review.needed,
+         "months": current_app.config["QUALIFYING_MONTHS"]},
+        language=member.language, to_name=member.name, member=member,
+    )
+
