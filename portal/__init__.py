@@ -1,6 +1,7 @@
 """The member portal: create_app() configures the app, binds extensions, registers blueprints."""
 
 import logging
+from pathlib import Path
 
 from flask import Flask
 from jinja2 import StrictUndefined
@@ -17,13 +18,19 @@ def create_app(config=None):
     from jobs.queues import init_jobs
     from portal import cli, errors, i18n, security, sqlite
     from portal.admin.views import bp as admin_bp
+    from portal.api.views import bp as api_bp
     from portal.auth.sessions import init_login
     from portal.auth.views import bp as auth_bp
     from portal.members.views import bp as members_bp
+    from portal.purchases.views import bp as purchases_bp
+    from portal.rewards.views import admin_bp as rewards_admin_bp
+    from portal.rewards.views import bp as rewards_bp
 
     settings = Config()
     for key, value in (config or {}).items():
         setattr(settings, key, value)
+    if "UPLOAD_DIR" not in (config or {}):
+        settings.UPLOAD_DIR = str(Path(settings.INSTANCE_DIR) / "uploads")  # follows an overridden instance dir
     settings.check()
     app = Flask(__name__, template_folder="../templates", static_folder="../static",
                 instance_path=settings.INSTANCE_DIR)
@@ -49,7 +56,11 @@ def create_app(config=None):
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(members_bp)
+    app.register_blueprint(rewards_bp)
+    app.register_blueprint(rewards_admin_bp, url_prefix="/admin/rewards")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(purchases_bp, url_prefix="/admin")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
     errors.init_app(app)
     cli.init_app(app)
     return app

@@ -1,6 +1,8 @@
 """Demo data for a newcomer's portal: one member with 18 months of history, and the four staff roles."""
 
 import random
+import struct
+import zlib
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -9,9 +11,11 @@ from portal.auth.models import StaffUser
 from portal.auth.passwords import hash_password
 from portal.extensions import db
 from portal.members import ledger
-from portal.members.models import Member, PointsEntry
+from portal.members.models import Member, PointsEntry, Tier
 from portal.members.tiers import lowest_tier
 from portal.models import add_months, utcnow
+from portal.rewards import pictures
+from portal.rewards.models import Reward
 
 DEMO_PASSWORD = "portal-demo"
 STAFF = (
@@ -43,6 +47,7 @@ def seed_demo():
     if not db.session.scalar(select(func.count()).select_from(PointsEntry).where(PointsEntry.member_id == mei.id)):
         ops = db.session.scalar(select(StaffUser).where(StaffUser.email == "ops@example.com"))
         add_history(mei, ops)
+    seed_rewards()
     return created
 
 
@@ -88,3 +93,99 @@ def add_history(member, staff, now=None):
                 reason="Attended the spring member tea party")
     ledger.adjust(member, 200, "Apology for a delivery that arrived a week late", staff, key + "adjustment",
                   at=add_months(now, -2))
+
+
+# name, name_zh, description, description_zh, points, stock (None = unlimited), minimum tier, days until
+# it opens, picture (background, foreground, shape). Mei (Silver, about 4,200 points) can afford some,
+# not the speaker or the hotel; the spa is for Gold and above; the umbrella is out of stock.
+REWARDS = (
+    ("Coffee for two", "咖啡兩杯", "Two hand-brewed coffees at any of our stores.", "任一門市兩杯手沖咖啡。",
+     300, None, None, 0, ((122, 59, 18), (246, 230, 204), "circle")),
+    ("Free delivery for a year", "一年免運費", "Every online order delivered free for twelve months.",
+     "十二個月內網路訂單全部免運費。", 500, None, None, 0, ((31, 95, 140), (214, 236, 250), "box")),
+    ("Canvas tote bag", "帆布托特包", "A sturdy tote in natural canvas with the programme's emblem.",
+     "印有會員計畫標誌的天然帆布托特包。", 800, 60, None, 0, ((60, 110, 60), (236, 228, 206), "bag")),
+    ("Limited-edition umbrella", "限量雨傘", "A folding umbrella in this year's colours.", "今年配色的折疊傘。",
+     1000, 0, None, 0, ((70, 60, 120), (240, 200, 80), "diamond")),
+    ("Movie tickets for two", "電影票兩張", "Two tickets for any film at partner cinemas.",
+     "合作影城任一場次電影票兩張。", 1500, 25, None, 0, ((40, 40, 48), (230, 60, 60), "ticket")),
+    ("Afternoon tea for two", "雙人下午茶", "Tea, scones and cakes for two at the Xinyi flagship café.",
+     "信義旗艦店咖啡廳的雙人下午茶。", 2400, 12, None, 0, ((176, 92, 120), (252, 236, 240), "circle")),
+    ("Spa afternoon", "水療午後", "Three hours of calm at a partner spa.",
+     "合作水療館三小時的放鬆時光。", 3000, 8, "gold", 0, ((20, 120, 120), (255, 215, 120), "diamond")),
+    ("Bluetooth speaker", "藍牙喇叭", "A portable waterproof speaker.", "防水可攜式藍牙喇叭。",
+     6500, 15, None, 0, ((30, 30, 30), (90, 200, 250), "circle")),
+    ("Weekend hotel stay", "週末飯店住宿", "Two nights for two at a partner hotel in Hualien.",
+     "花蓮合作飯店雙人兩晚住宿。", 15000, 3, None, 0, ((20, 60, 110), (250, 250, 250), "box")),
+    ("Lunar New Year gift box", "新春禮盒", "Pineapple cakes and tea, ready for the new year.",
+     "鳳梨酥與好茶的新春禮盒。", 1200, 100, None, 30, ((170, 20, 30), (250, 200, 60), "box")),
+)
+
+
+def seed_rewards(now=None):
+    """Add the demo rewards that are missing, each with a picture drawn here; returns their names."""
+    now = now or utcnow()
+    existing = set(db.session.scalars(select(Reward.name)))
+    tiers = {tier.code: tier for tier in db.session.scalars(select(Tier))}
+    added = []
+    for name, name_zh, text, text_zh, points, stock, tier, opens_in, (back, front, shape) in REWARDS:
+        if name in existing:
+            continue
+        db.session.add(Reward(
+            name=name, name_zh=name_zh, description=text, description_zh=text_zh, points_cost=points,
+            stock=stock, min_tier=tiers[tier] if tier else None, active=True,
+            available_from=now + timedelta(days=opens_in) if opens_in else None,
+            picture=pictures.store(demo_picture(back, front, shape)),
+        ))
+        added.append(name)
+    db.session.flush()
+    return added
+
+
+def demo_picture(back, front, shape, width=400, height=300):
+    """A small PNG drawn in pure Python: a background shading downwards and one shape on it."""
+    cx, cy = width // 2, height // 2
+    rows = []
+    for y in range(height):
+        shade = 1 - 0.25 * y / height
+        row = bytearray(bytes(int(c * shade) for c in back) * width)
+        for x0, x1 in _spans(shape, y, cx, cy):
+            x0, x1 = max(0, x0), min(width, x1)
+            if x1 > x0:
+                row[3 * x0:3 * x1] = bytes(front) * (x1 - x0)
+        rows.append(b"\x00" + bytes(row))  # filter type 0 for each scanline
+    return (pictures.PNG_SIGNATURE
+            + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + _chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + _chunk(b"IEND", b""))
+
+
+def _chunk(tag, data):
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+
+def _spans(shape, y, cx, cy):
+    """The horizontal runs [x0, x1) of `shape` on row y."""
+    dy = y - cy
+    if shape == "circle":
+        r = 90
+        if abs(dy) <= r:
+            half = int((r * r - dy * dy) ** 0.5)
+            yield cx - half, cx + half
+    elif shape == "diamond":
+        half = 100 - abs(dy)
+        if half > 0:
+            yield cx - half, cx + half
+    elif shape == "box":  # a parcel with its ribbon
+        if -80 <= dy <= 80:
+            yield (cx - 110, cx - 12) if abs(dy) > 10 else (cx - 110, cx + 110)
+            if abs(dy) > 10:
+                yield cx + 12, cx + 110
+    elif shape == "bag":  # a bag and its handle
+        if -95 <= dy < -55:
+            yield cx - 50, cx - 35
+            yield cx + 35, cx + 50
+        elif -55 <= dy <= 90:
+            yield cx - 100, cx + 100
+    elif shape == "ticket" and -60 <= dy <= 60:  # a ticket with round notches on its sides
+        notch = int((400 - dy * dy) ** 0.5) if abs(dy) < 20 else 0
+        yield cx - 140 + notch, cx + 140 - notch

@@ -3,6 +3,7 @@
 import contextvars
 import re
 import tempfile
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -22,6 +23,7 @@ def test_settings(database_url, instance_dir, **extra):
         "SECRET_KEY": "test-secret-key-that-is-long-enough-for-prod",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "INSTANCE_DIR": str(instance_dir),
+        "UPLOAD_DIR": str(Path(instance_dir) / "uploads"),
         "REDIS_URL": None,
         "SMTP_HOST": None,
         "RATELIMIT_STORAGE_URI": "memory://",

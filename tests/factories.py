@@ -9,6 +9,7 @@ from portal.auth.passwords import hash_password
 from portal.extensions import db
 from portal.members.models import Member, Tier
 from portal.models import utcnow
+from portal.rewards.models import Reward
 
 PASSWORD = "portal-demo"
 _seq = itertools.count(1)
@@ -41,3 +42,14 @@ def make_staff(role="admin", name=None, email=None, password=PASSWORD, language=
     db.session.add(staff)
     db.session.flush()
     return staff
+
+
+def make_reward(name="Test reward", points_cost=100, stock=None, min_tier=None, **fields):
+    """A reward in the catalogue (`min_tier` a tier code; stock None = unlimited), flushed."""
+    reward = Reward(
+        name=name, points_cost=points_cost, stock=stock, active=fields.pop("active", True),
+        min_tier=db.session.scalar(select(Tier).where(Tier.code == min_tier)) if min_tier else None, **fields,
+    )
+    db.session.add(reward)
+    db.session.flush()
+    return reward

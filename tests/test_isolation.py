@@ -1,6 +1,7 @@
 """A member only ever reaches their own data: every route, tried with another member's ids."""
 
 import re
+import uuid
 
 import pytest
 from sqlalchemy import func, select
@@ -10,8 +11,10 @@ from portal.extensions import db
 from portal.members import ledger
 from portal.members.card import card_token
 from portal.members.models import Member, PointsEntry
+from portal.rewards import services as rewards
+from portal.rewards.models import Redemption, Reward
 from tests.conftest import csrf_token, login, post_form
-from tests.factories import make_member
+from tests.factories import make_member, make_reward
 
 SECRET = "Bea-only reason 7f3a"
 
@@ -58,7 +61,7 @@ def test_staff_routes_refuse_a_member_and_write_nothing(client, two_members):
     ann, bea, entries = two_members
     login(client, ann.email)
     for url in (f"/admin/members/{bea.id}", "/admin/members?q=bea", f"/admin/audit?member={bea.number}",
-                "/admin/", "/admin/outbox", "/admin/outbox/1"):
+                "/admin/", "/admin/outbox", "/admin/outbox/1", "/admin/imports/purchases", "/admin/api-keys"):
         response = client.get(url)
         assert response.status_code == 403, url
         assert not leaks(response.get_data(as_text=True), bea), url
@@ -67,11 +70,21 @@ def test_staff_routes_refuse_a_member_and_write_nothing(client, two_members):
     before = db.session.scalar(select(func.count()).select_from(PointsEntry))
     for url, data in ((f"/admin/members/{bea.id}/points", {"points": "-7000", "reason": "steal"}),
                       (f"/admin/members/{bea.id}/tier", {"tier": "1", "reason": "demote"}),
-                      ("/admin/outbox/1/resend", {})):
+                      ("/admin/outbox/1/resend", {}),
+                      (f"/admin/members/{bea.id}/purchases", {"amount": "5000", "date": "2026-01-01",
+                                                              "reference": "x"}),
+                      ("/admin/imports/purchases", {}),
+                      ("/admin/imports/purchases/import", {"token": "x", "fingerprint": "y"}),
+                      ("/admin/api-keys", {"name": "mine"}), ("/admin/api-keys/1/revoke", {})):
         assert client.post(url, data={"csrf_token": token, **data}).status_code == 403, url
     assert db.session.scalar(select(func.count()).select_from(PointsEntry)) == before
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
     assert db.session.get(Member, bea.id).tier.code == tier_before
+    # The point-of-sale API takes an API key, never a member's session.
+    answer = client.post("/api/v1/purchases", json={"member": bea.number, "amount": "5000", "reference": "x",
+                                                    "purchased_at": "2026-01-01"})
+    assert answer.status_code == 401
+    assert db.session.scalar(select(func.count()).select_from(PointsEntry)) == before
 
 
 def test_form_fields_naming_another_member_change_only_ones_own_profile(client, two_members):
@@ -89,9 +102,79 @@ def test_form_fields_naming_another_member_change_only_ones_own_profile(client, 
     assert db.session.get(Member, bea.id).name == "Bea Other"
 
 
+@pytest.fixture
+def two_redemptions(app, two_members):
+    """Ann's and Bea's vouchers for the same reward, each redeemed with a key of their own."""
+    ann, bea, entries = two_members
+    reward = make_reward("Tea set", 50, stock=5)
+    db.session.commit()
+    with app.test_request_context():
+        bea_voucher = rewards.redeem(bea, reward, str(uuid.uuid4()))
+        ann_voucher = rewards.redeem(ann, reward, str(uuid.uuid4()))
+    db.session.commit()
+    return ann, bea, reward, ann_voucher, bea_voucher
+
+
+def test_reward_pages_with_another_members_redemption_ids_show_only_ones_own(client, two_redemptions):
+    ann, bea, reward, mine, theirs = two_redemptions
+    login(client, ann.email)
+    assert client.get(f"/rewards/my/{theirs.id}").status_code == 404
+    attempts = [
+        "/rewards", f"/rewards?member_id={bea.id}", f"/rewards/{reward.id}", f"/rewards/{reward.id}/redeem",
+        "/rewards/my", f"/rewards/my?member_id={bea.id}", f"/rewards/my/{theirs.id}",
+        f"/rewards/my/{theirs.id}?member_id={bea.id}", f"/rewards/my/{mine.id}?id={theirs.id}",
+        f"/rewards/my?code={theirs.voucher_code}",
+    ]
+    for url in attempts:
+        response = client.get(url)
+        html = response.get_data(as_text=True)
+        assert response.status_code in (200, 404), url
+        assert not leaks(html, bea), url
+        assert theirs.voucher_code not in re.sub(r'name="next" value="[^"]*"', "", html), url
+    assert mine.voucher_code in client.get("/rewards/my").get_data(as_text=True)
+    assert mine.voucher_code in client.get(f"/rewards/my/{mine.id}").get_data(as_text=True)
+
+
+def test_redeeming_with_another_members_key_or_fields_spends_only_ones_own_points(client, two_redemptions):
+    ann, bea, reward, mine, theirs = two_redemptions
+    login(client, ann.email)
+    bea_balance = bea.points_balance
+    bea_key = theirs.idempotency_key.split(":", 1)[1]  # the key Bea's confirmation handed out
+    response = post_form(client, f"/rewards/{reward.id}/redeem",
+                         {"key": bea_key, "member_id": str(bea.id), "member": bea.number}, page="/rewards")
+    assert response.status_code == 303
+    assert response.headers["Location"] != f"/rewards/my/{theirs.id}"
+    db.session.expire_all()
+    assert db.session.get(Member, bea.id).points_balance == bea_balance
+    newest = db.session.scalar(select(Redemption).order_by(Redemption.id.desc()).limit(1))
+    assert newest.member_id == ann.id and newest.id not in (mine.id, theirs.id)
+
+
+def test_the_voucher_desk_refuses_a_member_and_changes_nothing(client, two_redemptions):
+    ann, bea, reward, mine, theirs = two_redemptions
+    login(client, ann.email)
+    for url in ("/admin/rewards/", "/admin/rewards/new", f"/admin/rewards/{reward.id}",
+                f"/admin/rewards/vouchers?code={theirs.voucher_code}"):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert not leaks(response.get_data(as_text=True), bea), url
+    token = csrf_token(client, "/profile")
+    for url, data in (("/admin/rewards/vouchers/use", {"code": theirs.voucher_code}),
+                      (f"/admin/rewards/vouchers/{theirs.id}/cancel", {"reason": "mine now"}),
+                      ("/admin/rewards/new", {"name": "Free", "points_cost": "1"}),
+                      (f"/admin/rewards/{reward.id}", {"name": "Free", "points_cost": "1"}),
+                      (f"/admin/rewards/{reward.id}/deactivate", {}), (f"/admin/rewards/{reward.id}/activate", {})):
+        assert client.post(url, data={"csrf_token": token, **data}).status_code == 403, url
+    db.session.expire_all()
+    assert db.session.get(Redemption, theirs.id).status == "issued"
+    assert (db.session.get(Reward, reward.id).points_cost, db.session.get(Reward, reward.id).active) == (50, True)
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
 def test_every_route_is_covered_by_these_isolation_tests(app):
     """A new route must be added to the tests above (or to the public list) to pass."""
-    public = {"static", "i18n.set_language", "members.old_home"} | {
+    # Reward pictures are catalogue content, served to anyone (random names, no member data).
+    public = {"static", "i18n.set_language", "members.old_home", "rewards.picture"} | {
         r.endpoint for r in app.url_map.iter_rules() if r.endpoint.startswith("auth.")
     }
     covered = {
@@ -99,6 +182,13 @@ def test_every_route_is_covered_by_these_isolation_tests(app):
         "members.profile", "members.update_profile", "members.change_password",
         "admin.home", "admin.members", "admin.member_page", "admin.adjust_points", "admin.change_tier",
         "admin.audit", "admin.outbox_list", "admin.outbox_message", "admin.outbox_resend",
+        "rewards.catalogue", "rewards.reward", "rewards.confirm", "rewards.redeem", "rewards.mine",
+        "rewards.voucher", "rewards_admin.index", "rewards_admin.new", "rewards_admin.create",
+        "rewards_admin.edit", "rewards_admin.update", "rewards_admin.deactivate", "rewards_admin.activate",
+        "rewards_admin.vouchers", "rewards_admin.use_voucher", "rewards_admin.cancel_redemption",
+        "admin.record_purchase", "purchases.import_purchases", "purchases.preview_purchases",
+        "purchases.confirm_import", "purchases.api_key_list", "purchases.create_api_key",
+        "purchases.revoke_api_key", "api.create_purchase",
     }
     endpoints = {r.endpoint for r in app.url_map.iter_rules()}
     assert endpoints - public - covered == set()

@@ -12,6 +12,15 @@ AUDIT_ACTION_NAMES = {
     "points.adjust": _l("Points adjusted"),
     "points.reverse": _l("Points entry reversed"),
     "member.tier_change": _l("Tier changed"),
+    "reward.create": _l("Reward added"),
+    "reward.update": _l("Reward changed"),
+    "reward.deactivate": _l("Reward deactivated"),
+    "reward.activate": _l("Reward put back in the catalogue"),
+    "redemption.use": _l("Voucher used"),
+    "redemption.cancel": _l("Redemption cancelled"),
+    "purchase.record": _l("Purchase recorded"),
+    "api_key.create": _l("API key made"),
+    "api_key.revoke": _l("API key revoked"),
 }
 
 # The keys of an audit entry's before/after state.
@@ -20,4 +29,9 @@ AUDIT_FIELD_NAMES = {
     "amount": _l("Amount"),
     "tier": _l("Tier"),
     "reverses": _l("Reverses entry"),
+    "points": _l("Points"),
+    "reference": _l("Reference"),
+    "source": _l("Source"),
+    "name": _l("Name"),
+    "prefix": _l("Key starts with"),
 }

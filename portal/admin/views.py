@@ -4,7 +4,7 @@ from datetime import date
 
 from babel.dates import format_skeleton
 from flask import Blueprint, abort, flash, redirect, request, url_for
-from flask_babel import format_number, get_locale
+from flask_babel import format_decimal, format_number, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -20,6 +20,8 @@ from portal.mail import outbox
 from portal.mail.models import OUTBOX_STATUSES, OutboxMessage
 from portal.members import ledger, records, search, tiers
 from portal.members.labels import POINTS_KIND_NAMES
+from portal.purchases import services as purchases
+from portal.purchases.forms import RecordPurchaseForm
 
 bp = Blueprint("admin", __name__)
 PAGE_SIZE = 50
@@ -63,18 +65,20 @@ def members():
                        member_status_names=MEMBER_STATUS_NAMES)
 
 
-def _member_page(member, *, adjust_form=None, tier_form=None, after=None, block=None, status=200,
-                 notice=None):
+def _member_page(member, *, adjust_form=None, tier_form=None, purchase_form=None, after=None, block=None,
+                 status=200, notice=None):
     changes, every_tier = records.tier_changes(member)
     entries, more = records.ledger_page(member, after_id=after)
     may_change = current_user.has_role(*MEMBERS_WRITE)
     if may_change:
         adjust_form = adjust_form or AdjustPointsForm(formdata=None, member=member)
         tier_form = tier_form or ChangeTierForm(formdata=None, member=member, tiers=every_tier)
+        purchase_form = purchase_form or RecordPurchaseForm(formdata=None)
     return render_page(
         "admin/member.html", block=block, status=status, member=member, tier_changes=changes,
         entries=entries, more=more, after=after, may_change=may_change, adjust_form=adjust_form,
-        tier_form=tier_form, notice=notice, kind_names=POINTS_KIND_NAMES, member_status_names=MEMBER_STATUS_NAMES,
+        tier_form=tier_form, purchase_form=purchase_form, notice=notice, kind_names=POINTS_KIND_NAMES,
+        member_status_names=MEMBER_STATUS_NAMES,
     )
 
 
@@ -124,6 +128,34 @@ def adjust_points(member_id):
                            points=format_number(-entry.amount), balance=format_number(member.points_balance))
             return _changed(member, notice)
     return _member_page(member, adjust_form=form, status=422, block="live")
+
+
+@bp.post("/members/<int:member_id>/purchases")
+@staff_required(*MEMBERS_WRITE)
+def record_purchase(member_id):
+    member = records.member_for_staff(member_id) or abort(404)
+    form = RecordPurchaseForm()
+    if form.validate():
+        try:
+            purchase, created = purchases.record_purchase(
+                member, form.amount.parsed, form.purchased_at(), form.reference.data, "staff", actor=current_user)
+        except purchases.PurchaseError as error:
+            db.session.rollback()
+            form.field_for(error.field).errors.append(error.message)
+        else:
+            db.session.commit()
+            amount = format_decimal(purchase.amount, format="#,##0.00")
+            if not created:
+                notice = _("This purchase (%(reference)s) was already recorded: nothing was added.",
+                           reference=purchase.reference)
+            elif purchase.points:
+                notice = _("Recorded a purchase of %(amount)s: %(points)s points. The balance is now %(balance)s.",
+                           amount=amount, points=format_number(purchase.points),
+                           balance=format_number(member.points_balance))
+            else:
+                notice = _("Recorded a purchase of %(amount)s: too small to earn points.", amount=amount)
+            return _changed(member, notice)
+    return _member_page(member, purchase_form=form, status=422, block="live")
 
 
 @bp.post("/members/<int:member_id>/tier")

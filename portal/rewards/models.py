@@ -1,6 +1,6 @@
 """The rewards catalogue and members' redemptions (vouchers)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -37,6 +37,11 @@ class Reward(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     min_tier: Mapped[Tier | None] = relationship()
+
+    @property
+    def available_through(self):
+        """The last moment it is available (`available_until` is the first moment it is not)."""
+        return self.available_until - timedelta(microseconds=1) if self.available_until else None
 
 
 class Redemption(db.Model):

@@ -1,0 +1,1 @@
+"""The JSON API for point-of-sale systems (purchases), at /api/v1."""

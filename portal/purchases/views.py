@@ -1,0 +1,131 @@
+"""Staff pages for purchases: the CSV import (preview, then import) and the point-of-sale API keys."""
+
+from flask import Blueprint, abort, flash, redirect, url_for
+from flask_babel import format_decimal, format_number
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.auth.access import staff_required
+from portal.extensions import db
+from portal.htmx import render_page
+from portal.purchases import api_keys, imports, services
+from portal.purchases.forms import ApiKeyForm, ImportPurchasesForm, UploadPurchasesForm
+from portal.purchases.models import ApiKey
+
+bp = Blueprint("purchases", __name__)
+IMPORTERS = ("operations",)  # and admin, who holds every role
+
+
+def money(amount):
+    return format_decimal(amount, format="#,##0.00")
+
+
+@bp.context_processor
+def formats():
+    return {"money": money, "format_number": format_number}
+
+
+def _import_page(form=None, status=200, **context):
+    return render_page("purchases/import.html", status=status, form=form or UploadPurchasesForm(formdata=None),
+                       preview=None, points=None, import_form=None, notice=None, filename="", **context)
+
+
+def _preview_page(preview, token, status=200, notice=None, filename=""):
+    import_form = ImportPurchasesForm(formdata=None, token=token, fingerprint=preview.fingerprint)
+    return render_page("purchases/import.html", status=status, form=UploadPurchasesForm(formdata=None),
+                       preview=preview, points=imports.points_preview(preview), import_form=import_form,
+                       notice=notice, filename=filename)
+
+
+@bp.get("/imports/purchases")
+@staff_required(*IMPORTERS)
+def import_purchases():
+    return _import_page()
+
+
+@bp.post("/imports/purchases")
+@staff_required(*IMPORTERS)
+def preview_purchases():
+    """Step 1: read and check the file; show every bad row and what would be imported."""
+    form = UploadPurchasesForm()
+    if not form.validate():
+        return _import_page(form, status=422)
+    data = form.file.data.read()
+    try:
+        preview = imports.check_rows(imports.read_csv(data))
+    except imports.ImportFileError as error:
+        form.file.errors.append(str(error))
+        return _import_page(form, status=422)
+    token = imports.keep_upload(data, current_user) if preview.good else ""
+    return _preview_page(preview, token, filename=form.file.data.filename)
+
+
+@bp.post("/imports/purchases/import")
+@staff_required(*IMPORTERS)
+def confirm_import():
+    """Step 2: check the kept file again and import its good rows in one transaction, or nothing."""
+    form = ImportPurchasesForm()
+    if not form.validate():
+        abort(400)
+    data = imports.load_upload(form.token.data, current_user)
+    if data is None:
+        upload = UploadPurchasesForm(formdata=None)
+        upload.file.errors = [_("This preview has expired or was already imported: upload the file again.")]
+        return _import_page(upload, status=409)
+    preview = imports.check_rows(imports.read_csv(data))
+    if preview.fingerprint != form.fingerprint.data:
+        return _preview_page(preview, form.token.data, status=409, notice=_(
+            "The purchases changed since the preview (some may have been recorded meanwhile). "
+            "Nothing was imported: check this preview and import again."))
+    try:
+        purchases = imports.import_rows(preview, current_user)
+    except services.PurchaseError:
+        db.session.rollback()  # nothing half-written: the whole file or none of it
+        preview = imports.check_rows(imports.read_csv(data))
+        return _preview_page(preview, form.token.data, status=409, notice=_(
+            "A purchase could not be recorded, so nothing was imported: check this preview and import again."))
+    db.session.commit()
+    imports.discard_upload(form.token.data, current_user)
+    flash(_("Imported %(count)s purchases worth %(total)s: %(points)s points.",
+            count=format_number(len(purchases)), total=money(preview.total),
+            points=format_number(sum(p.points for p in purchases))), "success")
+    return redirect(url_for("purchases.import_purchases"), 303)
+
+
+# --- API keys ------------------------------------------------------------------------------------
+
+
+def _keys_page(form=None, new_key=None, status=200):
+    return render_page("purchases/api_keys.html", status=status, form=form or ApiKeyForm(formdata=None),
+                       keys=api_keys.all_api_keys(), new_key=new_key)
+
+
+@bp.get("/api-keys")
+@staff_required("admin")
+def api_key_list():
+    return _keys_page()
+
+
+@bp.post("/api-keys")
+@staff_required("admin")
+def create_api_key():
+    form = ApiKeyForm()
+    if not form.validate():
+        return _keys_page(form, status=422)
+    api_key, plain = api_keys.create_api_key(form.name.data, current_user)
+    db.session.commit()
+    # Shown in this response only (not flashed: the session cookie is signed, not secret), so no
+    # redirect after this POST; the page says to copy the key now.
+    return _keys_page(new_key={"key": api_key, "plain": plain}, status=201)
+
+
+@bp.post("/api-keys/<int:key_id>/revoke")
+@staff_required("admin")
+def revoke_api_key(key_id):
+    api_key = db.session.get(ApiKey, key_id) or abort(404)
+    if api_key.revoked_at is None:
+        api_keys.revoke_api_key(api_key, current_user)
+        db.session.commit()
+        flash(_("The key %(name)s (%(prefix)s…) is revoked: it no longer works.",
+                name=api_key.name, prefix=api_key.prefix), "success")
+    return redirect(url_for("purchases.api_key_list"), 303)

@@ -1,0 +1,151 @@
+"""Rewards forms: the member's redeem confirmation, the staff's reward form and voucher desk."""
+
+import uuid
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from werkzeug.datastructures import FileStorage
+from wtforms import DateField, HiddenField, IntegerField, SearchField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from portal.i18n import localized
+from portal.rewards import pictures
+
+MAX_COST = 10_000_000
+MAX_STOCK = 1_000_000
+PICTURE_PROBLEMS = {
+    "empty": _l("The file is empty."),
+    "size": _l("The picture is larger than 2 MB. Choose a smaller one."),
+    "type": _l("This is not a JPEG, PNG or WebP picture."),
+    "dimensions": _l("The picture must be between 16 and 8,000 pixels wide and high."),
+}
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _zone():
+    return ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
+
+
+def day_start(day):
+    """The first moment of `day` in the programme's time zone, as UTC."""
+    return datetime.combine(day, time.min, _zone()).astimezone(ZoneInfo("UTC")) if day else None
+
+
+def day_after(day):
+    """The first moment after `day` ends in the programme's time zone, as UTC."""
+    return day_start(day + timedelta(days=1)) if day else None
+
+
+def local_day(moment, last=False):
+    """The programme-zone day of a stored moment (`last`: the day that ends at that moment)."""
+    if moment is None:
+        return None
+    moment = moment.astimezone(_zone())
+    return (moment - timedelta(microseconds=1)).date() if last else moment.date()
+
+
+class RedeemForm(FlaskForm):
+    """The confirmation step: its key, made when the step is shown, makes a repeated POST redeem once."""
+
+    key = HiddenField(default=lambda: str(uuid.uuid4()))
+
+    def key_is_valid(self):
+        """False for a malformed POST: no key, or not one the confirmation step handed out (the
+        default would otherwise make up a new key, and a replay would redeem again)."""
+        if not self.key.raw_data:
+            return False
+        try:
+            return str(uuid.UUID(self.key.data or "")) == self.key.data
+        except ValueError:
+            return False
+
+
+class RewardForm(FlaskForm):
+    name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
+    name_zh = StringField(_l("Name in Chinese (optional)"), filters=[_strip], validators=[Length(max=120)])
+    description = TextAreaField(_l("Description"), filters=[_strip], validators=[Length(max=2000)])
+    description_zh = TextAreaField(_l("Description in Chinese (optional)"), filters=[_strip],
+                                   validators=[Length(max=2000)])
+    points_cost = IntegerField(_l("Points cost"), validators=[
+        InputRequired(_l("Enter the points it costs.")),
+        NumberRange(min=1, max=MAX_COST, message=_l("Enter a whole number of points from 1 to 10,000,000.")),
+    ], render_kw={"inputmode": "numeric"})
+    stock = IntegerField(_l("Stock (optional)"), validators=[
+        Optional(), NumberRange(min=0, max=MAX_STOCK, message=_l("Enter a number from 0 to 1,000,000.")),
+    ], render_kw={"inputmode": "numeric"})
+    min_tier = SelectField(_l("Minimum tier"), choices=[], default="")
+    available_from = DateField(_l("Available from (optional)"), validators=[Optional()])
+    available_until = DateField(_l("Available until (optional)"), validators=[Optional()])
+    picture = FileField(_l("Picture (optional)"), render_kw={"accept": pictures.ACCEPT})
+
+    def setup(self, tiers, everyone):
+        self.tiers = {str(tier.id): tier for tier in tiers}
+        self.min_tier.choices = [("", everyone)] + [(str(t.id), localized(t, "name")) for t in tiers]
+        self.picture_bytes = None
+        return self
+
+    def fill_from(self, reward):
+        """Show a reward's stored values (dates in the programme's time zone)."""
+        self.min_tier.data = str(reward.min_tier_id) if reward.min_tier_id else ""
+        self.available_from.data = local_day(reward.available_from)
+        self.available_until.data = local_day(reward.available_until, last=True)
+        return self
+
+    def validate_min_tier(self, field):
+        if field.data and field.data not in self.tiers:
+            raise ValidationError(_l("Choose a tier from the list."))
+
+    def validate_available_until(self, field):
+        if field.data and self.available_from.data and field.data < self.available_from.data:
+            raise ValidationError(_l("The last day cannot be before the first."))
+
+    def validate_picture(self, field):
+        if not isinstance(field.data, FileStorage) or not field.data:
+            return
+        data = field.data.read()
+        try:
+            pictures.inspect(data)
+        except pictures.PictureError as error:
+            raise ValidationError(PICTURE_PROBLEMS[error.code]) from None
+        self.picture_bytes = data
+
+    def fields(self):
+        """The values for services.create_reward / update_reward."""
+        return {
+            "name": self.name.data, "name_zh": self.name_zh.data or "",
+            "description": self.description.data or "", "description_zh": self.description_zh.data or "",
+            "points_cost": self.points_cost.data, "stock": self.stock.data,
+            "min_tier_id": int(self.min_tier.data) if self.min_tier.data else None,
+            "available_from": day_start(self.available_from.data),
+            "available_until": day_after(self.available_until.data),
+        }
+
+
+class VoucherSearchForm(FlaskForm):
+    """Find a voucher: typed, or typed by a scanner (which ends with Enter and submits)."""
+
+    class Meta:
+        csrf = False
+
+    code = SearchField(_l("Voucher code"), filters=[_strip], render_kw={
+        "autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false", "maxlength": 40,
+        "autofocus": True,
+    })
+
+
+class UseVoucherForm(FlaskForm):
+    code = HiddenField(validators=[DataRequired()])
+
+
+class CancelRedemptionForm(FlaskForm):
+    reason = StringField(_l("Reason for cancelling"), filters=[_strip], validators=[
+        DataRequired(_l("Give a reason: the member is told it and it is kept in the audit log.")),
+        Length(max=500),
+    ])

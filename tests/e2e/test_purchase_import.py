@@ -1,0 +1,111 @@
+"""Journey: the team lead imports a purchases CSV with two bad rows; the preview names their lines
+and reasons; the import records the rest; Mei, on her phone, sees her balance and history grow by
+her tier's multiplier.
+
+Mei's demo account is shared with other journeys, so her balance, tier and qualifying points are
+read from the database just before the import, and the references are unique to this run.
+"""
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.members import tiers
+from portal.members.models import Member
+from portal.models import utcnow
+from portal.purchases.services import points_for
+from tests.e2e.conftest import HOME, PHONE, assert_accessible, click_and_load, log_in
+
+pytestmark = pytest.mark.e2e
+
+DESKTOP = {"width": 1280, "height": 800}
+AMOUNTS = (Decimal("1234.56"), Decimal("88.80"))
+
+
+def expected_points(live_server):
+    """(balance now, points each purchase will earn): each at Mei's tier when it is recorded, which
+    the first purchase may raise."""
+    with live_server.app.app_context():
+        mei = db.session.scalar(select(Member).where(Member.email == "mei@example.com"))
+        every_tier = tiers.all_tiers()
+        qualifying, _ = tiers.qualifying_summary(mei)
+        tier, earned = mei.tier, []
+        for amount in AMOUNTS:
+            points = points_for(amount, tier.multiplier)
+            earned.append(points)
+            qualifying += points
+            reached = tiers.tier_for_points(qualifying, every_tier)
+            tier = reached if reached.rank > tier.rank else tier
+        return mei.points_balance, earned
+
+
+def test_lead_imports_purchases_and_mei_sees_them_with_her_tiers_multiplier(new_context, live_server, tmp_path):
+    run = uuid.uuid4().hex[:8].upper()
+    references = (f"E2E-{run}-1", f"E2E-{run}-2")
+    now = utcnow()
+    csv_file = tmp_path / "purchases.csv"
+    csv_file.write_text("\n".join([
+        "member,amount,date,reference",
+        f"M000001,{AMOUNTS[0]},{(now - timedelta(minutes=10)).isoformat()},{references[0]}",
+        f"mei@example.com,{AMOUNTS[1]},{(now - timedelta(minutes=5)).isoformat()},{references[1]}",
+        f"M999999,45.00,{now.date().isoformat()},E2E-{run}-3",
+        f"mei@example.com,-20.00,{now.date().isoformat()},E2E-{run}-4",
+    ]) + "\n", encoding="utf-8-sig")  # as a spreadsheet saves "CSV UTF-8": with a BOM
+
+    lead = new_context().new_page()
+    lead.set_viewport_size(DESKTOP)
+    log_in(lead, "lead@example.com")
+    lead.wait_for_url("**/admin/")
+    click_and_load(lead, lead.get_by_role("navigation", name="Staff").get_by_role("link", name="Imports"))
+    expect(lead.get_by_role("heading", name="Import purchases", level=1)).to_be_visible()
+    assert_accessible(lead)
+
+    # The preview: the two bad lines, each with its reason; nothing recorded yet
+    lead.get_by_label("CSV file").set_input_files(csv_file)
+    click_and_load(lead, lead.get_by_role("button", name="Check the file"))
+    expect(lead.get_by_role("heading", name="Preview of purchases.csv")).to_be_visible()
+    problems = lead.get_by_role("table", name="2 rows cannot be imported")
+    rows = problems.get_by_role("row")
+    expect(rows).to_have_count(3)  # the heading and the two bad rows
+    expect(rows.nth(1)).to_contain_text("4")
+    expect(rows.nth(1)).to_contain_text("Unknown member “M999999”.")
+    expect(rows.nth(2)).to_contain_text("5")
+    expect(rows.nth(2)).to_contain_text("The amount must be more than 0.")
+    expect(lead.get_by_text("2 purchases can be imported, worth 1,323.36")).to_be_visible()
+    assert_accessible(lead)
+
+    balance, earned = expected_points(live_server)
+    click_and_load(lead, lead.get_by_role("button", name="Import 2 purchases"))
+    expect(lead.get_by_role("status")).to_contain_text(
+        f"Imported 2 purchases worth 1,323.36: {sum(earned):,} points.")
+    assert_accessible(lead)
+
+    # The same file again adds nothing: the preview says the rows are already imported
+    lead.get_by_label("CSV file").set_input_files(csv_file)
+    click_and_load(lead, lead.get_by_role("button", name="Check the file"))
+    already = f"Already imported: the reference {references[0]} is recorded."
+    expect(lead.get_by_role("cell", name=already)).to_be_visible()
+    expect(lead.get_by_text("Nothing in this file can be imported.")).to_be_visible()
+    expect(lead.get_by_role("button", name="Import 2 purchases")).to_have_count(0)
+    assert_accessible(lead)
+
+    # Mei, on her phone: the balance on her home, and both purchases in her points history
+    mei = new_context().new_page()
+    mei.set_viewport_size(PHONE)
+    log_in(mei, "mei@example.com")
+    mei.wait_for_url(HOME)
+    expect(mei.get_by_text(f"{balance + sum(earned):,}", exact=True)).to_be_visible()
+    assert_accessible(mei)
+    click_and_load(mei, mei.get_by_role("navigation", name="Member").get_by_role("link", name="Points"))
+    history = mei.get_by_role("list", name="History").get_by_role("listitem")
+    for reference, points in zip(references, earned, strict=True):
+        entry = history.filter(has_text=reference)
+        expect(entry).to_have_count(1)
+        expect(entry).to_contain_text("Purchase")
+        expect(entry).to_contain_text(f"+{points:,}")
+    assert_accessible(mei)

@@ -1,0 +1,136 @@
+"""Concurrent redemptions on committed data, each thread with its own connection (as in
+tests/members/test_ledger_concurrency.py): never oversold, never overspent, on both databases."""
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from portal import create_app
+from portal.extensions import db, limiter
+from portal.mail.models import OutboxMessage
+from portal.members import ledger
+from portal.members.models import Member, PointsEntry
+from portal.rewards import services
+from portal.rewards.models import Redemption, Reward
+from portal.rewards.services import RedemptionRefused
+from tests.conftest import test_settings
+from tests.factories import make_member, make_reward
+from tests.members.test_ledger_concurrency import _delete_member, run_together
+
+RACERS = 50
+LAST_UNITS = 5
+PRICE = 100
+
+
+@pytest.fixture
+def live_app(migrated_app, database_url, tmp_path):
+    """A second app on the same (migrated) database; `made` collects what a test commits, for cleanup."""
+    saved_limiter = dict(vars(limiter))  # create_app() rebinds the one shared limiter: put it back after
+    app = create_app(test_settings(database_url, tmp_path))
+    made = {"members": [], "rewards": []}
+    try:
+        yield app, made
+    finally:
+        with app.app_context():
+            db.session.rollback()
+            db.session.execute(delete(OutboxMessage).where(OutboxMessage.member_id.in_(made["members"])))
+            db.session.execute(delete(Redemption).where(Redemption.reward_id.in_(made["rewards"])))
+            db.session.execute(delete(Reward).where(Reward.id.in_(made["rewards"])))
+            for member_id in made["members"]:
+                _delete_member(member_id)
+            db.session.commit()
+            db.engine.dispose()
+        vars(limiter).clear()
+        vars(limiter).update(saved_limiter)
+
+
+def committed(app, made, members, points, **reward):
+    """`members` members with `points` each and one reward, committed; (member ids, reward id)."""
+    with app.app_context():
+        ids = []
+        for n in range(members):
+            member = make_member(name=f"Racer {n}", tier="silver")
+            ledger.earn(member, points, "purchase", f"race-seed-{member.id}")
+            ids.append(member.id)
+        made["members"] += ids
+        db.session.commit()
+        prize = make_reward("Last units", PRICE, **reward)
+        db.session.commit()
+        made["rewards"].append(prize.id)
+        return ids, prize.id
+
+
+def attempt(app, member_id, reward_id, key):
+    """One redemption in its own transaction: ("redeemed", id) or ("refused", why)."""
+    member = db.session.get(Member, member_id)
+    reward = db.session.get(Reward, reward_id)
+    with app.test_request_context():  # the voucher email links to the voucher page
+        try:
+            redemption = services.redeem(member, reward, key)
+        except RedemptionRefused as refused:
+            db.session.rollback()
+            return ("refused", refused.refusal.code)
+        db.session.commit()
+        return ("redeemed", redemption.id)
+
+
+def errors_in(results):
+    return [result for result in results if isinstance(result, BaseException)]
+
+
+def test_fifty_members_racing_for_the_last_five_units(live_app):
+    app, made = live_app
+    ids, reward_id = committed(app, made, RACERS, 1000, stock=LAST_UNITS)
+
+    results = run_together(app, RACERS, lambda i: attempt(app, ids[i], reward_id, f"race-{i}"))
+
+    assert errors_in(results) == [], f"unexpected errors: {errors_in(results)!r}"
+    redeemed = [value for outcome, value in results if outcome == "redeemed"]
+    refused = [value for outcome, value in results if outcome == "refused"]
+    assert len(redeemed) == LAST_UNITS and refused == ["out_of_stock"] * (RACERS - LAST_UNITS)
+    with app.app_context():
+        assert db.session.get(Reward, reward_id).stock == 0
+        redemptions = db.session.scalars(select(Redemption).where(Redemption.reward_id == reward_id)).all()
+        assert sorted(r.id for r in redemptions) == sorted(redeemed)
+        winners = {r.member_id for r in redemptions}
+        assert len(winners) == LAST_UNITS and len({r.voucher_code for r in redemptions}) == LAST_UNITS
+        spends = db.session.scalars(select(PointsEntry).where(
+            PointsEntry.member_id.in_(ids), PointsEntry.kind == "redemption")).all()
+        assert sorted(e.member_id for e in spends) == sorted(winners)  # losers spent nothing
+        balances = dict(db.session.execute(select(Member.id, Member.points_balance).where(Member.id.in_(ids))).all())
+        assert {balances[i] for i in winners} == {1000 - PRICE}
+        assert {balances[i] for i in set(ids) - winners} == {1000}
+        assert all(ledger.ledger_balance(i) == balances[i] for i in ids)
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                                 .where(OutboxMessage.member_id.in_(ids))) == LAST_UNITS
+
+
+def test_one_member_firing_twenty_redemptions_with_points_for_seven(live_app):
+    app, made = live_app
+    affordable = 7
+    [member_id], reward_id = committed(app, made, 1, PRICE * affordable, stock=None)
+
+    results = run_together(app, 20, lambda i: attempt(app, member_id, reward_id, f"burst-{i}"))
+
+    assert errors_in(results) == [], f"unexpected errors: {errors_in(results)!r}"
+    redeemed = [value for outcome, value in results if outcome == "redeemed"]
+    refused = [value for outcome, value in results if outcome == "refused"]
+    assert len(redeemed) == affordable and refused == ["points"] * (20 - affordable)
+    with app.app_context():
+        member = db.session.get(Member, member_id)
+        assert member.points_balance == 0 == ledger.ledger_balance(member_id)
+        assert db.session.scalar(select(func.count()).select_from(Redemption)
+                                 .where(Redemption.member_id == member_id)) == affordable
+        assert db.session.get(Reward, reward_id).stock is None
+
+
+def test_twenty_submissions_of_one_confirmation_redeem_once(live_app):
+    app, made = live_app
+    [member_id], reward_id = committed(app, made, 1, 1000, stock=3)
+
+    results = run_together(app, 20, lambda i: attempt(app, member_id, reward_id, "double-tap"))
+
+    assert errors_in(results) == [], f"unexpected errors: {errors_in(results)!r}"
+    assert {outcome for outcome, _ in results} == {"redeemed"} and len({value for _, value in results}) == 1
+    with app.app_context():
+        assert db.session.get(Member, member_id).points_balance == 1000 - PRICE
+        assert db.session.get(Reward, reward_id).stock == 2
