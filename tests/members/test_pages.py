@@ -3,9 +3,11 @@
 import re
 from datetime import datetime, time, timedelta
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.dates import format_date
+from flask import current_app
 
 from portal.extensions import db
 from portal.members import ledger
@@ -24,7 +26,9 @@ def noon(moment):
 
 
 def day(moment):
-    """A date as the English pages show it: 31 Dec 2026."""
+    """A date as the English pages show it: 31 Dec 2026 — a moment on the programme's calendar."""
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"]))
     return format_date(moment, "d MMM y", locale="en")
 
 
@@ -115,7 +119,7 @@ def test_home_shows_tier_balance_expiring_points_progress_benefits_and_activity(
     assert entries(html) == [
         ("Survey", "Thank you for the survey", "+480", day(utcnow() - timedelta(days=5))),
         ("Redemption", "Discount at the till", "\u2212500", day(utcnow() - timedelta(days=20))),
-        ("Purchase", "Double points weekend", "+1,700", day(utcnow() - timedelta(days=40))),
+        ("Purchase", "Double points weekend", "+1,700", day(noon(utcnow() - timedelta(days=40)))),
         ("Purchase", "Purchase at Xinyi store", "+2,500", day(mei.dates["first"])),
     ]
     assert 'href="/card">Membership card</a>' in html and 'href="/benefits"' in html
