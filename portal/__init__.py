@@ -21,6 +21,7 @@ def create_app(config=None):
     from portal.api.views import bp as api_bp
     from portal.auth.sessions import init_login
     from portal.auth.views import bp as auth_bp
+    from portal.care.views import bp as care_bp
     from portal.members.views import bp as members_bp
     from portal.purchases.views import bp as purchases_bp
     from portal.rewards.views import admin_bp as rewards_admin_bp
@@ -56,6 +57,7 @@ def create_app(config=None):
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(members_bp)
+    app.register_blueprint(care_bp)
     app.register_blueprint(rewards_bp)
     app.register_blueprint(rewards_admin_bp, url_prefix="/admin/rewards")
     app.register_blueprint(admin_bp, url_prefix="/admin")

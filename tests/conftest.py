@@ -37,6 +37,20 @@ def test_settings(database_url, instance_dir, **extra):
 
 test_settings.__test__ = False  # a helper, not a test
 
+KEPT_TABLES = {"tiers", "benefits"}  # what the migrations made
+
+
+def delete_committed_rows():
+    """Delete every row that tests committed (job, concurrency and e2e-style tests must commit).
+
+    Every table but the migrations' own, children before parents, so no new table is forgotten.
+    """
+    db.session.rollback()
+    for table in reversed(db.metadata.sorted_tables):
+        if table.name not in KEPT_TABLES:
+            db.session.execute(table.delete())
+    db.session.commit()
+
 
 @pytest.fixture(scope="session")
 def postgres_database():

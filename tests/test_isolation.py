@@ -178,6 +178,7 @@ def test_every_route_is_covered_by_these_isolation_tests(app):
         r.endpoint for r in app.url_map.iter_rules() if r.endpoint.startswith("auth.")
     }
     covered = {
+        "care.notification_list", "care.mark_read",
         "members.home", "members.points", "members.benefits", "members.card", "members.coming_soon",
         "members.profile", "members.update_profile", "members.change_password",
         "admin.home", "admin.members", "admin.member_page", "admin.adjust_points", "admin.change_tier",

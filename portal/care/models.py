@@ -1,8 +1,8 @@
-"""Member care records: which expiry notices and birthday greetings went out."""
+"""Member care records: expiry notices and birthday greetings sent, and in-portal notifications."""
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -34,3 +34,18 @@ class BirthdayGreeting(db.Model):
     points: Mapped[int]
     emailed: Mapped[bool]
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Notification(db.Model):
+    """An in-portal copy of an email to a member: the bell in the header counts the unread ones."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (db.Index("ix_notifications_member_read", "member_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    template: Mapped[str] = mapped_column(String(80))
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

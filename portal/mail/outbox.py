@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
 from jobs.queues import enqueue_after_commit
+from portal.care.notifications import notify
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.models import utcnow
@@ -42,6 +43,8 @@ def queue_email(template, to_email, context, language="en", to_name="", member=N
     )
     db.session.add(message)
     db.session.flush()
+    if member is not None:
+        notify(member, template, subject, body_text)  # every member email is also in the portal
     if smtp:
         enqueue_after_commit(SEND_JOB, message.id, retry_intervals=current_app.config["MAIL_RETRY_INTERVALS"])
     else:

@@ -12,15 +12,11 @@ from pathlib import Path
 import pytest
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import delete
 
 from portal import create_app
-from portal.auth.models import StaffUser
 from portal.extensions import db, limiter
-from portal.mail.models import OutboxMessage
-from portal.members.models import Member
 from tests import services
-from tests.conftest import FAST_HASH, test_settings
+from tests.conftest import FAST_HASH, delete_committed_rows, test_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER_TIMEOUT = 60
@@ -97,10 +93,7 @@ def jobs_app(database_url, migrated_app, redis_url, smtp_port, make_app):
         try:
             yield app
         finally:
-            db.session.rollback()
-            for model in (OutboxMessage, Member, StaffUser):
-                db.session.execute(delete(model))
-            db.session.commit()
+            delete_committed_rows()
 
 
 @pytest.fixture

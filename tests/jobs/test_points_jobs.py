@@ -7,7 +7,7 @@ import pytest
 from rq import Queue
 from rq.cron import CronScheduler
 from rq.job import Job
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from jobs.schedule import JOBS
 from portal.care import birthdays
@@ -15,7 +15,7 @@ from portal.care.models import BirthdayGreeting, ExpiryNotice
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.members import ledger
-from portal.members.models import Member, PointsAllocation, PointsEntry, TierChange
+from portal.members.models import Member, PointsEntry
 from tests.factories import make_member
 from tests.jobs.conftest import ROOT
 
@@ -27,12 +27,8 @@ AT = datetime(2026, 3, 1, 2, tzinfo=UTC)
 
 @pytest.fixture
 def care_app(jobs_app):
-    """jobs_app, and afterwards the ledger, tier history and care rows the jobs committed are deleted."""
-    yield jobs_app
-    db.session.rollback()
-    for model in (PointsAllocation, PointsEntry, TierChange, ExpiryNotice, BirthdayGreeting):
-        db.session.execute(delete(model))
-    db.session.commit()
+    """jobs_app (which deletes every committed row afterwards) under the name these tests use."""
+    return jobs_app
 
 
 def committed_members():

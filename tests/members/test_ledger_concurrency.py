@@ -6,15 +6,14 @@ The rolled-back `app` fixture cannot serve here: the threads must see what the o
 import threading
 
 import pytest
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import func, select
 
 from portal import create_app
-from portal.audit.models import AuditEntry
 from portal.extensions import db, limiter
 from portal.members import ledger
 from portal.members.ledger import InsufficientPoints
-from portal.members.models import Member, PointsAllocation, PointsEntry, TierChange
-from tests.conftest import test_settings
+from portal.members.models import Member, PointsAllocation, PointsEntry
+from tests.conftest import delete_committed_rows, test_settings
 from tests.factories import make_member
 
 START = 1000
@@ -35,24 +34,10 @@ def live_app(migrated_app, database_url, tmp_path):
         yield app, member_id
     finally:
         with app.app_context():
-            db.session.rollback()
-            _delete_member(member_id)
-            db.session.commit()
+            delete_committed_rows()
             db.engine.dispose()
         vars(limiter).clear()
         vars(limiter).update(saved_limiter)
-
-
-def _delete_member(member_id):
-    entry_ids = select(PointsEntry.id).where(PointsEntry.member_id == member_id)
-    db.session.execute(delete(PointsAllocation).where(
-        or_(PointsAllocation.spend_id.in_(entry_ids), PointsAllocation.earning_id.in_(entry_ids))))
-    db.session.execute(update(PointsEntry).where(PointsEntry.member_id == member_id).values(reverses_id=None))
-    db.session.execute(delete(PointsEntry).where(PointsEntry.member_id == member_id))
-    db.session.execute(delete(TierChange).where(TierChange.member_id == member_id))
-    db.session.execute(delete(AuditEntry).where(
-        or_(AuditEntry.member_id == member_id, AuditEntry.actor_member_id == member_id)))
-    db.session.execute(delete(Member).where(Member.id == member_id))
 
 
 def run_together(app, count, work):

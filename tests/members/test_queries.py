@@ -88,10 +88,10 @@ def test_home_and_points_pages_run_the_same_few_queries_with_10_and_with_2000_en
     for name in PAGES:
         assert len(few[name]) <= BUDGET, f"{name}: {len(few[name])} queries\n" + "\n".join(few[name])
         assert len(many[name]) == len(few[name]), f"{name}: {len(few[name])} → {len(many[name])} queries"
-    # What the pages need and no more: the member, then for the home the tiers and their
-    # benefits, the qualifying points, the expiring points and the recent activity; for the
-    # points page one page of entries and the expiring points.
-    assert len(few["home"]) == 6 and len(few["points"]) == 3
+    # What the pages need and no more: the member and the bell's unread count, then for the home
+    # the tiers and their benefits, the qualifying points, the expiring points and the recent
+    # activity; for the points page one page of entries and the expiring points.
+    assert len(few["home"]) == 7 and len(few["points"]) == 4
 
 
 def test_the_counter_sees_the_requests_queries(client):

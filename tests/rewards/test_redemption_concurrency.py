@@ -2,7 +2,7 @@
 tests/members/test_ledger_concurrency.py): never oversold, never overspent, on both databases."""
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from portal import create_app
 from portal.extensions import db, limiter
@@ -12,9 +12,9 @@ from portal.members.models import Member, PointsEntry
 from portal.rewards import services
 from portal.rewards.models import Redemption, Reward
 from portal.rewards.services import RedemptionRefused
-from tests.conftest import test_settings
+from tests.conftest import delete_committed_rows, test_settings
 from tests.factories import make_member, make_reward
-from tests.members.test_ledger_concurrency import _delete_member, run_together
+from tests.members.test_ledger_concurrency import run_together
 
 RACERS = 50
 LAST_UNITS = 5
@@ -31,13 +31,7 @@ def live_app(migrated_app, database_url, tmp_path):
         yield app, made
     finally:
         with app.app_context():
-            db.session.rollback()
-            db.session.execute(delete(OutboxMessage).where(OutboxMessage.member_id.in_(made["members"])))
-            db.session.execute(delete(Redemption).where(Redemption.reward_id.in_(made["rewards"])))
-            db.session.execute(delete(Reward).where(Reward.id.in_(made["rewards"])))
-            for member_id in made["members"]:
-                _delete_member(member_id)
-            db.session.commit()
+            delete_committed_rows()
             db.engine.dispose()
         vars(limiter).clear()
         vars(limiter).update(saved_limiter)

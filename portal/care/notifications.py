@@ -1,0 +1,44 @@
+"""In-portal notifications: every email to a member is also a notification they can read here."""
+
+from sqlalchemy import func, select, update
+
+from portal.care.models import Notification
+from portal.extensions import db
+from portal.models import utcnow
+
+PAGE_SIZE = 30
+
+
+def notify(member, template, subject, body):
+    """Add a notification for `member` (called for every email the outbox stores for a member)."""
+    notification = Notification(member_id=member.id, template=template, subject=subject, body=body)
+    db.session.add(notification)
+    db.session.flush()
+    return notification
+
+
+def unread_count(member):
+    """How many of the member's notifications are unread."""
+    return db.session.scalar(
+        select(func.count()).select_from(Notification)
+        .where(Notification.member_id == member.id, Notification.read_at.is_(None))
+    )
+
+
+def latest(member, limit=PAGE_SIZE):
+    """The member's newest notifications."""
+    return db.session.scalars(
+        select(Notification).where(Notification.member_id == member.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    ).all()
+
+
+def mark_all_read(member):
+    """Mark every unread notification of the member read; returns how many."""
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.member_id == member.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount

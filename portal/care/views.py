@@ -1,0 +1,39 @@
+"""The member's notifications and the bell that counts them."""
+
+from flask import Blueprint, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.auth.access import member_required
+from portal.care import notifications
+from portal.extensions import db
+from portal.htmx import render_page
+
+bp = Blueprint("care", __name__)
+
+
+@bp.app_context_processor
+def bell():
+    """`unread_notifications()` for the header; a function, so pages that do not show it pay nothing."""
+
+    def unread_notifications():
+        if current_user.is_authenticated and current_user.is_member:
+            return notifications.unread_count(current_user)
+        return 0
+
+    return {"unread_notifications": unread_notifications}
+
+
+@bp.get("/notifications")
+@member_required
+def notification_list():
+    return render_page("care/notifications.html", items=notifications.latest(current_user))
+
+
+@bp.post("/notifications/read")
+@member_required
+def mark_read():
+    if notifications.mark_all_read(current_user):
+        flash(_("All notifications are marked as read."), "success")
+    db.session.commit()
+    return redirect(url_for("care.notification_list"), 303)
