@@ -122,6 +122,22 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
+def committing_app(migrated_app, database_url, tmp_path):
+    """A second app on the run's (migrated) database whose work is really committed — for threads
+    and worker processes that need their own connections. Every committed row is deleted after."""
+    saved_limiter = dict(vars(limiter))  # create_app() rebinds the one shared limiter: put it back after
+    app = create_app(test_settings(database_url, tmp_path))
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            delete_committed_rows()
+            db.engine.dispose()
+        vars(limiter).clear()
+        vars(limiter).update(saved_limiter)
+
+
+@pytest.fixture
 def client(app):
     app.test_client_class = IsolatedClient
     return app.test_client()

@@ -8,12 +8,10 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from portal import create_app
-from portal.extensions import db, limiter
+from portal.extensions import db
 from portal.members import ledger
 from portal.members.ledger import InsufficientPoints
 from portal.members.models import Member, PointsAllocation, PointsEntry
-from tests.conftest import delete_committed_rows, test_settings
 from tests.factories import make_member
 
 START = 1000
@@ -21,23 +19,14 @@ PRICE = 30
 
 
 @pytest.fixture
-def live_app(migrated_app, database_url, tmp_path):
-    """A second app on the same database (migrated), and a committed member with START points."""
-    saved_limiter = dict(vars(limiter))  # create_app() rebinds the one shared limiter: put it back after
-    app = create_app(test_settings(database_url, tmp_path))
+def live_app(committing_app):
+    """A committing app, and a committed member with START points."""
+    app = committing_app
     with app.app_context():
         member = make_member(name="Concurrent Spender")
         ledger.earn(member, START, "purchase", f"seed-{member.id}")
         db.session.commit()
-        member_id = member.id
-    try:
-        yield app, member_id
-    finally:
-        with app.app_context():
-            delete_committed_rows()
-            db.engine.dispose()
-        vars(limiter).clear()
-        vars(limiter).update(saved_limiter)
+        return app, member.id
 
 
 def run_together(app, count, work):

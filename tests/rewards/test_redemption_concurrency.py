@@ -4,15 +4,13 @@ tests/members/test_ledger_concurrency.py): never oversold, never overspent, on b
 import pytest
 from sqlalchemy import func, select
 
-from portal import create_app
-from portal.extensions import db, limiter
+from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.members import ledger
 from portal.members.models import Member, PointsEntry
 from portal.rewards import services
 from portal.rewards.models import Redemption, Reward
 from portal.rewards.services import RedemptionRefused
-from tests.conftest import delete_committed_rows, test_settings
 from tests.factories import make_member, make_reward
 from tests.members.test_ledger_concurrency import run_together
 
@@ -22,19 +20,9 @@ PRICE = 100
 
 
 @pytest.fixture
-def live_app(migrated_app, database_url, tmp_path):
-    """A second app on the same (migrated) database; `made` collects what a test commits, for cleanup."""
-    saved_limiter = dict(vars(limiter))  # create_app() rebinds the one shared limiter: put it back after
-    app = create_app(test_settings(database_url, tmp_path))
-    made = {"members": [], "rewards": []}
-    try:
-        yield app, made
-    finally:
-        with app.app_context():
-            delete_committed_rows()
-            db.engine.dispose()
-        vars(limiter).clear()
-        vars(limiter).update(saved_limiter)
+def live_app(committing_app):
+    """A committing app; `made` collects what a test commits."""
+    return committing_app, {"members": [], "rewards": []}
 
 
 def committed(app, made, members, points, **reward):
