@@ -22,6 +22,8 @@ from portal.members import ledger, records, search, tiers
 from portal.members.labels import POINTS_KIND_NAMES
 from portal.purchases import services as purchases
 from portal.purchases.forms import RecordPurchaseForm
+from portal.rewards import services as rewards
+from portal.rewards.labels import REDEMPTION_STATUS_NAMES
 
 bp = Blueprint("admin", __name__)
 PAGE_SIZE = 50
@@ -70,6 +72,7 @@ def _member_page(member, *, adjust_form=None, tier_form=None, purchase_form=None
     changes, every_tier = records.tier_changes(member)
     entries, more = records.ledger_page(member, after_id=after)
     may_change = current_user.has_role(*MEMBERS_WRITE)
+    redemptions = rewards.my_redemptions(member) if block is None else []  # the full page only
     if may_change:
         adjust_form = adjust_form or AdjustPointsForm(formdata=None, member=member)
         tier_form = tier_form or ChangeTierForm(formdata=None, member=member, tiers=every_tier)
@@ -78,7 +81,8 @@ def _member_page(member, *, adjust_form=None, tier_form=None, purchase_form=None
         "admin/member.html", block=block, status=status, member=member, tier_changes=changes,
         entries=entries, more=more, after=after, may_change=may_change, adjust_form=adjust_form,
         tier_form=tier_form, purchase_form=purchase_form, notice=notice, kind_names=POINTS_KIND_NAMES,
-        member_status_names=MEMBER_STATUS_NAMES,
+        member_status_names=MEMBER_STATUS_NAMES, redemptions=redemptions,
+        redemption_status_names=REDEMPTION_STATUS_NAMES,
     )
 
 

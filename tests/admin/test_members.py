@@ -14,8 +14,9 @@ from portal.extensions import db
 from portal.members import ledger, tiers
 from portal.members.models import Member, PointsEntry, Tier, TierChange
 from portal.models import utcnow
-from tests.conftest import login, post_form
-from tests.factories import make_member, make_staff
+from portal.rewards import services as rewards
+from tests.conftest import csrf_token, login, post_form
+from tests.factories import make_member, make_reward, make_staff
 
 READERS = ("admin", "operations", "service", "expansion")
 WRITERS = ("admin", "operations")
@@ -529,3 +530,19 @@ def test_members_are_listed_by_their_current_tier_after_a_change(client):
               page=f"/admin/members/{member.id}")
     assert search(client, tier="diamond") == ["Bo Chen"]
     assert db.session.scalar(select(Member.tier_id).where(Member.id == member.id)) == member.tier.id
+
+
+def test_the_member_page_lists_the_members_redemptions(client, app):
+    mei = make_member(name="Mei Lin", email="mei.redeems@example.com")
+    ledger.earn(mei, 1000, "purchase", "redeem-seed")
+    reward = make_reward(name="Tea set", points_cost=300)
+    with app.test_request_context():  # the voucher email links to the voucher page
+        redemption = rewards.redeem(mei, reward, "redeem-key-1")
+    db.session.commit()
+    for role, linked in (("operations", True), ("service", False)):
+        staff = make_staff(role)
+        login(client, staff.email)
+        html = client.get(f"/admin/members/{mei.id}").get_data(as_text=True)
+        assert "Redemptions" in html and "Tea set" in html and redemption.voucher_code in html
+        assert ("/admin/rewards/vouchers?code=" in html) is linked
+        client.post("/logout", headers={"X-CSRFToken": csrf_token(client, "/admin/")})
