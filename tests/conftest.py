@@ -3,15 +3,18 @@
 import contextvars
 import re
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from sqlalchemy import event
 
 from portal import create_app
 from portal.extensions import db, limiter
 from tests import services
+from tests.factories import make_staff
 
 # Cheaper argon2 for the many accounts tests create; one test checks the production setting.
 FAST_HASH = {"ARGON2_MEMORY_KIB": 8192, "ARGON2_TIME_COST": 1}
@@ -192,3 +195,32 @@ def plain_app(tmp_path):
     app = create_app(test_settings(f"sqlite:///{tmp_path / 'unused.db'}", tmp_path))
     with app.app_context(), app.test_request_context():
         yield app
+
+
+# The harness wraps each request's session in a SAVEPOINT (see the `app` fixture): those
+# statements are the harness's, not the page's, and query budgets do not count them.
+HARNESS = re.compile(r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b", re.IGNORECASE)
+
+
+@contextmanager
+def counting_queries():
+    """The SQL statements the code inside the block sends to the database (savepoints left out)."""
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if not HARNESS.match(statement):
+            statements.append(statement)
+
+    bind = db.engine  # in tests: the one connection that every session, the requests' too, joins
+    event.listen(bind, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(bind, "before_cursor_execute", record)
+
+
+def as_staff(client, role="operations", name=None):
+    """Log `client` in as a new staff user with `role`; returns the staff user."""
+    staff = make_staff(role, name=name or f"Pat {role.title()}")
+    login(client, staff.email)
+    return staff

@@ -2,12 +2,11 @@
 
 import re
 import uuid
-from contextlib import contextmanager
 from datetime import timedelta
 from urllib.parse import unquote
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from portal.audit.models import AuditEntry
 from portal.extensions import db
@@ -15,24 +14,18 @@ from portal.members import ledger, tiers
 from portal.members.models import Member, PointsEntry, Tier, TierChange
 from portal.models import utcnow
 from portal.rewards import services as rewards
-from tests.conftest import csrf_token, login, post_form
+from tests.conftest import as_staff, counting_queries, csrf_token, login, post_form
 from tests.factories import make_member, make_reward, make_staff
 
 READERS = ("admin", "operations", "service", "expansion")
 WRITERS = ("admin", "operations")
 READ_ONLY = ("service", "expansion")
-HARNESS = re.compile(r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b", re.IGNORECASE)
+
 
 
 def give(member, points, **kwargs):
     """Points for `member` as a purchase, through the ledger."""
     return ledger.earn(member, points, "purchase", f"test:{uuid.uuid4()}", reason="Purchase", **kwargs)
-
-
-def as_staff(client, role="operations", name=None):
-    staff = make_staff(role, name=name or f"Pat {role.title()}")
-    login(client, staff.email)
-    return staff
 
 
 def html(response):
@@ -73,23 +66,6 @@ def entries_of(member):
     return db.session.scalars(
         select(PointsEntry).where(PointsEntry.member_id == member.id).order_by(PointsEntry.id)
     ).all()
-
-
-@contextmanager
-def counting_queries():
-    """The SQL statements sent while the block runs (the harness's savepoints left out)."""
-    statements = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if not HARNESS.match(statement):
-            statements.append(statement)
-
-    bind = db.engine
-    event.listen(bind, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(bind, "before_cursor_execute", record)
 
 
 # --- who may do what ----------------------------------------------------------------------------

@@ -1,40 +1,17 @@
 """Performance budget: the member home and the points page run a fixed, small number of SQL
 queries, the same for a member with 10 ledger entries and for one with 2,000."""
 
-import re
-from contextlib import contextmanager
 from datetime import timedelta
-
-from sqlalchemy import event
 
 from portal.extensions import db
 from portal.members import ledger
 from portal.models import utcnow
-from tests.conftest import login
+from tests.conftest import counting_queries, login
 from tests.factories import make_member
 
 BUDGET = 8
 KINDS = ("purchase", "purchase", "event_attendance", "survey", "birthday")
-# The test harness wraps each request's session in a SAVEPOINT (see the `app` fixture); those
-# statements are the harness's, not the page's, and are not counted.
-HARNESS = re.compile(r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b", re.IGNORECASE)
 
-
-@contextmanager
-def counting_queries():
-    """The SQL statements the code inside the block sends to the database."""
-    statements = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if not HARNESS.match(statement):
-            statements.append(statement)
-
-    bind = db.engine  # in tests: the one connection that every session, the requests' too, joins
-    event.listen(bind, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(bind, "before_cursor_execute", record)
 
 
 def give_entries(member, count, newest, label):

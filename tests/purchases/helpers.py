@@ -5,14 +5,6 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.members.models import PointsEntry
 from portal.purchases.models import Purchase
-from tests.conftest import login
-from tests.factories import make_staff
-
-
-def as_staff(client, role="operations", name=None):
-    staff = make_staff(role, name=name or f"Pat {role.title()}")
-    login(client, staff.email)
-    return staff
 
 
 def html(response):
