@@ -1,0 +1,26 @@
+"""two factor (reserved for: staff two-factor sign-in)
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-02 08:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+import portal.models
+
+
+# revision identifiers, used by Alembic.
+revision = '0006'
+down_revision = '0005'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
