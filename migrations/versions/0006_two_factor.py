@@ -5,12 +5,6 @@ Revises: 0005
 Create Date: 2026-12-02 08:00:00
 
 """
-from alembic import op
-import sqlalchemy as sa
-
-import portal.models
-
-
 # revision identifiers, used by Alembic.
 revision = '0006'
 down_revision = '0005'
