@@ -2,8 +2,8 @@
 
 from jobs.runs import in_batches, moment
 from jobs.worker import app_context
+from portal import dates
 from portal.care import birthdays, review
-from portal.care.clock import programme_today
 
 
 def review_tiers(at=None):
@@ -18,7 +18,7 @@ def review_tiers(at=None):
 def greet_birthdays(at=None):
     """Greet the members whose birthday is today in the programme's time zone, with the tier's bonus."""
     with app_context():
-        today = programme_today(moment(at))
+        today = dates.today(moment(at))
         ids = birthdays.members_with_birthday(today)
         greeted = in_batches("birthdays", ids, lambda batch: birthdays.greet_birthdays(today, member_ids=batch))
         return {"day": today.isoformat(), "members": len(ids), "greeted": len(greeted)}

@@ -6,20 +6,18 @@ in programme time and turned into UTC here with the zone's offset of today (a zo
 time needs `rq cron` restarted when the clocks change; Asia/Taipei has none).
 """
 
-import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
-ZONE = os.environ.get("PORTAL_TIMEZONE") or "Asia/Taipei"  # the default of portal.config
+from portal import dates
+
+ZONE = dates.zone_name()
 MEMBER_WIDE_TIMEOUT = 3600  # seconds: jobs that go through every member take longer than RQ's 180
 
 
-def daily_at(hour, minute=0, zone=ZONE):
-    """A UTC cron expression for hour:minute every day in `zone`."""
-    local = datetime.now(ZoneInfo(zone)).replace(hour=hour, minute=minute, second=0, microsecond=0)
-    utc = local.astimezone(UTC)
-    return f"{utc.minute} {utc.hour} * * *"
+def daily_at(hour, minute=0):
+    """A UTC cron expression for hour:minute every day in the programme's zone."""
+    utc_minute, utc_hour = dates.daily_at_utc(hour, minute)
+    return f"{utc_minute} {utc_hour} * * *"
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from portal.dates import DEFAULT_ZONE
+
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 WEAK_SECRETS = {"", "dev", "change-me", "changeme", "secret"}
 
@@ -82,7 +84,7 @@ class Config:
 
         self.BASE_URL = _env("PORTAL_BASE_URL", "http://127.0.0.1:5000")
         self.PROGRAMME_NAME = _env("PORTAL_PROGRAMME_NAME", "Member Portal")
-        self.DEFAULT_TIMEZONE = _env("PORTAL_TIMEZONE", "Asia/Taipei")
+        self.DEFAULT_TIMEZONE = _env("PORTAL_TIMEZONE", DEFAULT_ZONE)
 
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

@@ -9,8 +9,6 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from portal.auth.passwords import password_problem
-
 PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,19}$")
 MONTHS = [SelectChoice("", _l("Month"))] + [
     SelectChoice(str(number), name) for number, name in enumerate((
@@ -61,12 +59,3 @@ class ContactFields:
                 date(self.birth_year.data or 2000, month, day)  # 2000 is a leap year: 29 Feb is fine
             except ValueError:
                 raise ValidationError(_l("That day does not exist in that month.")) from None
-
-
-def check_password(form, field):
-    """WTForms validator: the password policy, with the form's email and name as personal data."""
-    email = form.email.data if hasattr(form, "email") and form.email.data else ""
-    name = form.name.data if hasattr(form, "name") and form.name.data else ""
-    problem = password_problem(field.data or "", email=email, name=name)
-    if problem:
-        raise ValidationError(problem)

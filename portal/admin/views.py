@@ -7,7 +7,6 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import format_decimal, format_number, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from portal.admin import audit_log
 from portal.admin.forms import AdjustPointsForm, AuditFilterForm, ChangeTierForm, MemberSearchForm
@@ -208,13 +207,7 @@ def audit():
 @staff_required("admin")
 def outbox_list():
     status = request.args.get("status", "")
-    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(PAGE_SIZE)
-    if status in OUTBOX_STATUSES:
-        query = query.where(OutboxMessage.status == status)
-    messages = db.session.scalars(query).all()
-    counts = dict(db.session.execute(
-        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-    ).all())
+    messages, counts = outbox.outbox_page(status)
     return render_page("admin/outbox.html", block="results", messages=messages, counts=counts,
                        status_filter=status, statuses=OUTBOX_STATUSES)
 
@@ -223,7 +216,7 @@ def outbox_list():
 @staff_required("admin")
 def outbox_message(message_id):
     message = db.session.get(OutboxMessage, message_id) or abort(404)
-    return render_page("admin/outbox_message.html", message=message)
+    return render_page("admin/outbox_message.html", message=message, body=outbox.readable_body(message))
 
 
 @bp.post("/outbox/<int:message_id>/resend")

@@ -1,21 +1,20 @@
-"""Sign-up, login, password forms."""
+"""Login and password forms, and the password policy as a validator."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import BooleanField, EmailField, PasswordField
+from wtforms.validators import DataRequired, Email, Length, ValidationError
 
-from portal.forms import ContactFields, check_password
+from portal.auth.passwords import password_problem
 
 
-class SignupForm(ContactFields, FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)],
-                       render_kw={"autocomplete": "name"})
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(check_deliverability=False),
-                                                Length(max=254)],
-                       render_kw={"autocomplete": "email"})
-    password = PasswordField(_l("Password"), validators=[DataRequired(), check_password],
-                             render_kw={"autocomplete": "new-password", "minlength": 8})
+def check_password(form, field):
+    """WTForms validator: the password policy, with the form's email and name as personal data."""
+    email = form.email.data if hasattr(form, "email") and form.email.data else ""
+    name = form.name.data if hasattr(form, "name") and form.name.data else ""
+    problem = password_problem(field.data or "", email=email, name=name)
+    if problem:
+        raise ValidationError(problem)
 
 
 class LoginForm(FlaskForm):

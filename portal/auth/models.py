@@ -9,10 +9,22 @@ from portal.extensions import db
 from portal.models import UTCDateTime, utcnow
 
 ROLES = ("admin", "service", "operations", "expansion")
+# Every kind of account, by its `kind` ("staff", "member"), in the order logins look them up:
+# each Credentials model adds itself when it is defined, so auth never imports the features.
+ACCOUNT_MODELS = {}
 
 
 class Credentials:
-    """Email, password hash and the session version that ends sessions when it moves on."""
+    """Email, password hash and the session version that ends sessions when it moves on.
+
+    A model that holds credentials sets `kind` and may override the account's states below.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        kind = cls.__dict__.get("kind")
+        if kind is not None:
+            ACCOUNT_MODELS.setdefault(kind, cls)
 
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -36,6 +48,19 @@ class Credentials:
     @property
     def is_member(self):
         return self.kind == "member"
+
+    @property
+    def is_closed(self):
+        """A closed account cannot log in or reset its password, and is treated as unknown."""
+        return False
+
+    @property
+    def awaiting_verification(self):
+        """True while the account's email address is not yet proved (it cannot log in)."""
+        return False
+
+    def email_proved(self, now):
+        """The account's email was proved (by a reset link): an account awaiting it becomes usable."""
 
 
 class StaffUser(Credentials, db.Model):

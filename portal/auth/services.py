@@ -1,17 +1,17 @@
-"""Sign-up, email verification, login, password reset and change, logout."""
+"""Identity: finding accounts, login, password reset and change, ending sessions.
 
-from flask import current_app, url_for
+Accounts of every kind (staff, members) are found through ACCOUNT_MODELS; auth imports no feature.
+"""
+
+from flask import current_app
 from sqlalchemy import func, select
 
 from portal.auth import passwords, tokens
-from portal.auth.models import StaffUser
+from portal.auth.models import ACCOUNT_MODELS
+from portal.auth.signals import unverified_login
 from portal.extensions import db
-from portal.mail.outbox import queue_email
-from portal.members.models import Member
-from portal.members.tiers import lowest_tier
+from portal.mail.outbox import external_url, queue_email
 from portal.models import utcnow
-
-ACCOUNT_KINDS = {"member": Member, "staff": StaffUser}
 
 
 def normalise_email(email):
@@ -20,76 +20,13 @@ def normalise_email(email):
 
 
 def find_account(email):
-    """The staff user or member with `email`, staff first; None if there is none."""
+    """The account with `email`, staff first; None if there is none."""
     email = normalise_email(email)
-    staff = db.session.scalar(select(StaffUser).where(func.lower(StaffUser.email) == email))
-    if staff is not None:
-        return staff
-    return db.session.scalar(select(Member).where(func.lower(Member.email) == email))
-
-
-def external_url(endpoint, **values):
-    """An absolute link for an email, built on the configured BASE_URL."""
-    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
-
-
-def send_verification(member):
-    """Email `member` a fresh verification link."""
-    token = tokens.make_token(tokens.VERIFY, member)
-    queue_email(
-        "verify_email", member.email,
-        {"name": member.first_name, "link": external_url("auth.verify_email", token=token),
-         "hours": current_app.config["VERIFY_LINK_MAX_AGE"] // 3600},
-        language=member.language, to_name=member.name, member=member,
-    )
-
-
-def sign_up(name, email, password, language, phone=None, birthday_month=None,
-            birthday_day=None, birth_year=None):
-    """Create a pending member and email a verification link; a known email gets a notice instead.
-
-    Returns the new member, or None when the email was already registered: the caller must
-    answer both cases in the same way so that sign-up does not reveal who is a member.
-    """
-    email = normalise_email(email)
-    existing = find_account(email)
-    if existing is not None:
-        passwords.hash_password(password)  # the same work as a real sign-up, so timing tells nothing
-        queue_email(
-            "signup_exists", existing.email,
-            {"name": existing.name, "login": external_url("auth.login"),
-             "reset": external_url("auth.forgot_password")},
-            language=existing.language, to_name=existing.name,
-            member=existing if existing.is_member else None,
-        )
-        return None
-    member = Member(
-        name=name.strip(), email=email, password_hash=passwords.hash_password(password),
-        language=language, phone=phone or None, birthday_month=birthday_month,
-        birthday_day=birthday_day, birth_year=birth_year, status="pending", tier=lowest_tier(),
-    )
-    db.session.add(member)
-    db.session.flush()
-    send_verification(member)
-    return member
-
-
-def member_for_verification(token):
-    """The pending member a verification link is for; raises tokens.LinkError."""
-    data = tokens.read_token(tokens.VERIFY, token, current_app.config["VERIFY_LINK_MAX_AGE"])
-    member = db.session.get(Member, data["id"]) if data.get("k") == "member" else None
-    tokens.check_fingerprint(data, member)
-    if member.status != "pending":
-        raise tokens.LinkError("used")
-    return member
-
-
-def verify_email(token):
-    """Activate the member named by a verification link; raises tokens.LinkError."""
-    member = member_for_verification(token)
-    member.status = "active"
-    member.email_verified_at = utcnow()
-    return member
+    for model in ACCOUNT_MODELS.values():
+        account = db.session.scalar(select(model).where(func.lower(model.email) == email))
+        if account is not None:
+            return account
+    return None
 
 
 def authenticate(email, password, language=None):
@@ -99,13 +36,13 @@ def authenticate(email, password, language=None):
     `language` the visitor chose before logging in is saved on the account.
     """
     account = find_account(email)
-    if account is None or getattr(account, "status", "active") == "closed":
+    if account is None or account.is_closed:
         passwords.verify_password(_dummy_hash(), password)  # equal work for unknown emails
         return None
     if not passwords.verify_password(account.password_hash, password):
         return None
-    if account.is_member and account.status == "pending":
-        send_verification(account)
+    if account.awaiting_verification:
+        unverified_login.send(current_app._get_current_object(), account=account)
         return "unverified"
     if not account.is_active:
         return None
@@ -130,8 +67,7 @@ def _dummy_hash():
 def request_password_reset(email):
     """Email a reset link when the address belongs to an account; silent otherwise."""
     account = find_account(email)
-    if account is None or not (account.is_staff and account.active or
-                                account.is_member and account.status != "closed"):
+    if account is None or account.is_closed or not (account.is_active or account.awaiting_verification):
         return None
     token = tokens.make_token(tokens.RESET, account)
     queue_email(
@@ -139,7 +75,7 @@ def request_password_reset(email):
         {"name": account.name, "link": external_url("auth.reset_password", token=token),
          "minutes": current_app.config["RESET_LINK_MAX_AGE"] // 60},
         language=account.language, to_name=account.name,
-        member=account if account.is_member else None,
+        member=account if account.is_member else None, kind="security",
     )
     return account
 
@@ -147,7 +83,7 @@ def request_password_reset(email):
 def account_for_reset(token):
     """The account a reset link is for, if the link is genuine, fresh and unused; raises LinkError."""
     data = tokens.read_token(tokens.RESET, token, current_app.config["RESET_LINK_MAX_AGE"])
-    model = ACCOUNT_KINDS.get(data.get("k", "member"))
+    model = ACCOUNT_MODELS.get(data.get("k", "member"))
     account = db.session.get(model, data["id"]) if model else None
     tokens.check_fingerprint(data, account)
     return account
@@ -162,9 +98,7 @@ def set_password(account, new_password):
 def reset_password(account, new_password):
     """Set a new password for the account a reset link named; the link then stops working."""
     set_password(account, new_password)
-    if account.is_member and account.status == "pending":
-        account.status = "active"  # the link proved the address, as a verification link would
-        account.email_verified_at = utcnow()
+    account.email_proved(utcnow())  # the link proved the address, as a verification link would
     return account
 
 

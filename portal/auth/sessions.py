@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
-from portal.auth.services import ACCOUNT_KINDS
+from portal.auth.models import ACCOUNT_MODELS
 from portal.extensions import db, login_manager
 
 
@@ -10,7 +10,7 @@ def load_account(user_id):
     """The member or staff user named by a session id "kind:id:version", if still valid."""
     try:
         kind, row_id, version = user_id.split(":")
-        model = ACCOUNT_KINDS[kind]
+        model = ACCOUNT_MODELS[kind]
         row_id, version = int(row_id), int(version)
     except (ValueError, KeyError, AttributeError):
         return None

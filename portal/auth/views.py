@@ -1,15 +1,14 @@
-"""Sign-up, verification, login, logout and password reset pages."""
+"""Login, logout and password reset pages (sign-up and verification are the members' own)."""
 
 from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from portal.auth import services
-from portal.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm, SignupForm
+from portal.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm
 from portal.auth.tokens import LinkError
 from portal.extensions import db, limiter
 from portal.htmx import hx_redirect, render_page
-from portal.i18n import current_language
 from portal.security import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -35,47 +34,6 @@ def _per_account():
 def _per_address():
     c = current_app.config
     return f"{c['LOGIN_MAX_FAILURES_PER_ADDRESS']} per {c['LOGIN_WINDOW_SECONDS']} seconds"
-
-
-@bp.route("/signup", methods=["GET", "POST"])
-def signup():
-    if current_user.is_authenticated:
-        return redirect(home_for(current_user))
-    form = SignupForm()
-    form.setup_choices()
-    if request.method == "GET":
-        form.language.data = current_language()
-    if form.validate_on_submit():
-        services.sign_up(
-            form.name.data, form.email.data, form.password.data, form.language.data,
-            phone=form.phone.data, birthday_month=form.birthday_month.data,
-            birthday_day=form.birthday_day.data, birth_year=form.birth_year.data,
-        )
-        db.session.commit()
-        session["signup_email"] = services.normalise_email(form.email.data)
-        return hx_redirect(url_for("auth.signup_sent"))
-    status = 422 if form.errors else 200
-    return render_page("auth/signup.html", block="form", status=status, form=form)
-
-
-@bp.get("/signup/sent")
-def signup_sent():
-    return render_page("auth/signup_sent.html", email=session.get("signup_email", ""))
-
-
-@bp.route("/verify/<token>", methods=["GET", "POST"])
-def verify_email(token):
-    # Opening the link changes nothing (mail scanners open links too); the button does.
-    try:
-        if request.method == "GET":
-            services.member_for_verification(token)
-            return render_page("auth/verify.html", token=token)
-        services.verify_email(token)
-    except LinkError as error:
-        return render_page("auth/link_error.html", status=400, reason=error.reason)
-    db.session.commit()
-    flash(_("Your email is verified. Welcome! Please log in."), "success")
-    return redirect(url_for("auth.login"), 303)
 
 
 @bp.route("/login", methods=["GET", "POST"])

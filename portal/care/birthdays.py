@@ -2,11 +2,12 @@
 
 import calendar
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 
+from portal.care.messages import Link, tell_member
 from portal.care.models import BirthdayGreeting
 from portal.extensions import db
-from portal.mail.outbox import queue_email
 from portal.members import ledger
 from portal.members.models import Member
 
@@ -54,15 +55,12 @@ def greet_birthdays(today, member_ids=None):
         bonus = member.tier.birthday_bonus  # the tier on the day, before the bonus can raise it
         if bonus > 0:
             ledger.earn(member, bonus, "birthday", birthday_key(member, today.year))
+        told = tell_member(member, "birthday", {"name": member.first_name, "points": bonus, "tier": member.tier},
+                           kind="marketing", link=Link("members.points", _l("See my points")) if bonus else None)
         greeting = BirthdayGreeting(member_id=member.id, year=today.year, points=bonus,
-                                    emailed=member.marketing_emails)
+                                    emailed=told.message is not None)
         db.session.add(greeting)
         db.session.flush()
-        if greeting.emailed:
-            queue_email(
-                "birthday", member.email, {"name": member.first_name, "points": bonus, "tier": member.tier},
-                language=member.language, to_name=member.name, member=member,
-            )
         made.append(greeting)
     return made
 

@@ -37,7 +37,7 @@ class BirthdayGreeting(db.Model):
 
 
 class Notification(db.Model):
-    """An in-portal copy of an email to a member: the bell in the header counts the unread ones."""
+    """An in-portal copy of an email to a member (never a security email): the bell counts the unread ones."""
 
     __tablename__ = "notifications"
     __table_args__ = (db.Index("ix_notifications_member_read", "member_id", "read_at"),)
@@ -46,6 +46,8 @@ class Notification(db.Model):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     template: Mapped[str] = mapped_column(String(80))
     subject: Mapped[str] = mapped_column(String(255))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # the email's text without its links
+    link: Mapped[str | None] = mapped_column(String(500))  # a path on this site, shown as a button
+    link_label: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

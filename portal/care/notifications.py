@@ -9,9 +9,10 @@ from portal.models import utcnow
 PAGE_SIZE = 30
 
 
-def notify(member, template, subject, body):
-    """Add a notification for `member` (called for every email the outbox stores for a member)."""
-    notification = Notification(member_id=member.id, template=template, subject=subject, body=body)
+def notify(member, template, subject, body, link=None, link_label=None):
+    """Add a notification for `member` (care.messages.tell_member makes them, never for security mail)."""
+    notification = Notification(member_id=member.id, template=template, subject=subject, body=body,
+                                link=link, link_label=link_label)
     db.session.add(notification)
     db.session.flush()
     return notification
@@ -33,12 +34,14 @@ def latest(member, limit=PAGE_SIZE):
     ).all()
 
 
-def mark_all_read(member):
-    """Mark every unread notification of the member read; returns how many."""
-    result = db.session.execute(
-        update(Notification)
-        .where(Notification.member_id == member.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount
+def mark_read(member, notifications):
+    """Mark the member's `notifications` (those just shown) read; returns the ids that were unread."""
+    unread = [n.id for n in notifications if n.read_at is None and n.member_id == member.id]
+    if unread:
+        db.session.execute(
+            update(Notification)
+            .where(Notification.member_id == member.id, Notification.id.in_(unread), Notification.read_at.is_(None))
+            .values(read_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    return set(unread)

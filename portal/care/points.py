@@ -4,14 +4,14 @@ A batch is what one member has expiring on one day of the programme's calendar; 
 recorded as an ExpiryNotice (UNIQUE(member, day)), so running the job again sends nothing new.
 """
 
-from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal.care.clock import end_of_day, programme_today
+from portal.care.messages import Link, tell_member
 from portal.care.models import ExpiryNotice
+from portal.dates import days_ahead, end_of_day, today
 from portal.extensions import db
-from portal.mail.outbox import queue_email
 from portal.members import ledger
 from portal.members.models import Member, PointsEntry
 
@@ -48,7 +48,7 @@ def expire_points(now, member_ids=None):
 
 def notice_horizon(now):
     """The last programme day whose expiring points are announced today."""
-    return programme_today(now) + timedelta(days=NOTICE_DAYS)
+    return days_ahead(NOTICE_DAYS, now)
 
 
 def members_with_points_expiring(now):
@@ -69,13 +69,13 @@ def send_expiry_notices(now, member_ids=None):
     ahead, whatever the hour, so a later batch on a day already announced is never left out.
     """
     ids = members_with_points_expiring(now) if member_ids is None else member_ids
-    horizon, today = notice_horizon(now), programme_today(now)
+    horizon, first_day = notice_horizon(now), today(now)
     made = []
     for member in active_members(ids):
         member = ledger.lock_member(member)  # a second run at the same time waits, then finds these notices
         noticed = set(db.session.scalars(
             select(ExpiryNotice.expires_on).where(ExpiryNotice.member_id == member.id,
-                                                  ExpiryNotice.expires_on >= today)
+                                                  ExpiryNotice.expires_on >= first_day)
         ))
         # One more day than the horizon: every group up to the horizon day is then complete.
         new = [ExpiryNotice(member_id=member.id, expires_on=batch.date, points=batch.points)
@@ -93,8 +93,6 @@ def send_expiry_notices(now, member_ids=None):
 def email_expiry_notice(member, notices):
     """The notice email (about the account: always sent) listing the member's new batches."""
     batches = [{"points": notice.points, "day": notice.expires_on} for notice in notices]
-    queue_email(
-        "expiry_notice", member.email,
-        {"name": member.first_name, "batches": batches, "balance": member.points_balance},
-        language=member.language, to_name=member.name, member=member,
-    )
+    tell_member(member, "expiry_notice",
+                {"name": member.first_name, "batches": batches, "balance": member.points_balance},
+                kind="account", link=Link("rewards.catalogue", _l("See the rewards")))

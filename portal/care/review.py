@@ -3,12 +3,13 @@
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal.care.clock import start_of_month
+from portal.care.messages import Link, tell_member
 from portal.care.points import active_members
+from portal.dates import start_of_month
 from portal.extensions import db
-from portal.mail.outbox import queue_email
 from portal.members import ledger, tiers
 from portal.members.models import Member, Tier, TierChange
 from portal.models import utcnow
@@ -79,11 +80,9 @@ def review_tiers(now=None, member_ids=None):
 
 def email_tier_review(member, review):
     """The downgrade email (about the account: always sent), with what gets the tier back."""
-    queue_email(
-        "tier_review", member.email,
-        {"name": member.first_name, "old_tier": review.from_tier, "new_tier": review.to_tier,
-         "qualifying": review.qualifying, "needed": review.needed,
-         "months": current_app.config["QUALIFYING_MONTHS"]},
-        language=member.language, to_name=member.name, member=member,
-    )
+    tell_member(member, "tier_review",
+                {"name": member.first_name, "old_tier": review.from_tier, "new_tier": review.to_tier,
+                 "qualifying": review.qualifying, "needed": review.needed,
+                 "months": current_app.config["QUALIFYING_MONTHS"]},
+                kind="account", link=Link("members.benefits", _l("Compare the tiers")))
 

@@ -1,7 +1,6 @@
 """The member's notifications and the bell that counts them."""
 
-from flask import Blueprint, flash, redirect, url_for
-from flask_babel import gettext as _
+from flask import Blueprint
 from flask_login import current_user
 
 from portal.auth.access import member_required
@@ -27,13 +26,9 @@ def bell():
 @bp.get("/notifications")
 @member_required
 def notification_list():
-    return render_page("care/notifications.html", items=notifications.latest(current_user))
-
-
-@bp.post("/notifications/read")
-@member_required
-def mark_read():
-    if notifications.mark_all_read(current_user):
-        flash(_("All notifications are marked as read."), "success")
+    """The member's notifications; those shown unread are marked read by opening the list (they keep
+    their "New" mark on this showing)."""
+    items = notifications.latest(current_user)
+    new = notifications.mark_read(current_user, items)
     db.session.commit()
-    return redirect(url_for("care.notification_list"), 303)
+    return render_page("care/notifications.html", items=items, new=new)

@@ -9,16 +9,25 @@ from portal.extensions import db
 from portal.models import UTCDateTime, utcnow
 
 OUTBOX_STATUSES = ("held", "queued", "sending", "sent", "failed")
+# What an email is about. "security" emails (verification, password reset, "you already have an
+# account", email changes) carry secrets: they never become notifications, their links are never
+# logged, and the outbox page shows them redacted. The others say why they were sent; features
+# decide from them which preference applies (see portal/care/messages.py).
+MAIL_KINDS = ("security", "account", "marketing", "survey", "reminder")
 
 
 class OutboxMessage(db.Model):
     """One email: rendered in the recipient's language, then sent (once) by a job."""
 
     __tablename__ = "outbox_messages"
-    __table_args__ = (CheckConstraint(f"status IN {OUTBOX_STATUSES!r}", name="status"),)
+    __table_args__ = (
+        CheckConstraint(f"status IN {OUTBOX_STATUSES!r}", name="status"),
+        CheckConstraint(f"kind IN {MAIL_KINDS!r}", name="kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     template: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16), default="account")
     to_email: Mapped[str] = mapped_column(String(254))
     to_name: Mapped[str] = mapped_column(String(120), default="")
     member_id: Mapped[int | None] = mapped_column(
@@ -34,6 +43,10 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_security(self):
+        return self.kind == "security"
 
     @property
     def message_id(self):

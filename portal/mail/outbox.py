@@ -3,27 +3,53 @@
 import logging
 import re
 import smtplib
+import sys
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formataddr
 
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from sqlalchemy import func, select, update
 
 from jobs.queues import enqueue_after_commit
-from portal.care.notifications import notify
 from portal.extensions import db
-from portal.mail.models import OutboxMessage
+from portal.mail.models import MAIL_KINDS, OUTBOX_STATUSES, OutboxMessage
 from portal.models import utcnow
 
 log = logging.getLogger("portal.mail")
-LINK = re.compile(r"https?://\S+")
+LINK = re.compile(r"https?://[^\s<>\"']+")
 SEND_JOB = "jobs.mail.send_outbox_message"
+REDACTED = "[link removed: security email]"
+PAGE_SIZE = 50
 
 
-def queue_email(template, to_email, context, language="en", to_name="", member=None):
-    """Render `templates/mail/<template>.*` in `language`, store it, send it after commit."""
+def site_path(endpoint, **values):
+    """The path of a page of this site, also outside a request (in a job)."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    base = current_app.config["BASE_URL"].rstrip("/")
+    script = base.split("://", 1)[-1].partition("/")[2]
+    adapter = current_app.url_map.bind("portal.invalid", script_name="/" + script if script else None)
+    return adapter.build(endpoint, values)
+
+
+def external_url(endpoint, **values):
+    """An absolute link for an email, built on the configured BASE_URL."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    origin = base.split("://", 1)[0] + "://" + base.split("://", 1)[-1].partition("/")[0]
+    return origin + site_path(endpoint, **values)
+
+
+def queue_email(template, to_email, context, language="en", to_name="", member=None, kind="account"):
+    """Render `templates/mail/<template>.*` in `language`, store it, send it after commit.
+
+    Mail is plumbing: it knows no feature and tells no one else (features decide what a member is
+    told: see portal/care/messages.py). Links are never written to the log; with no SMTP server in
+    development, the message is held and its links are printed on the console for the developer.
+    """
+    if kind not in MAIL_KINDS:
+        raise ValueError(f"unknown mail kind {kind!r}")
     context = {"to_name": to_name, **context}
     with force_locale(language):
         subject = render_template(f"mail/{template}.subject.txt", **context).strip()
@@ -32,6 +58,7 @@ def queue_email(template, to_email, context, language="en", to_name="", member=N
     smtp = bool(current_app.config["SMTP_HOST"])
     message = OutboxMessage(
         template=template,
+        kind=kind,
         to_email=to_email,
         to_name=to_name,
         member_id=member.id if member is not None else None,
@@ -43,15 +70,35 @@ def queue_email(template, to_email, context, language="en", to_name="", member=N
     )
     db.session.add(message)
     db.session.flush()
-    if member is not None:
-        notify(member, template, subject, body_text)  # every member email is also in the portal
     if smtp:
         enqueue_after_commit(SEND_JOB, message.id, retry_intervals=current_app.config["MAIL_RETRY_INTERVALS"])
     else:
-        links = " ".join(LINK.findall(body_text)) or "(no links)"
-        log.warning("No SMTP server configured; outbox #%s to %s kept: %s — %s",
-                    message.id, to_email, subject, links)
+        log.warning("No SMTP server configured: outbox #%s (%s) is held.", message.id, template)
+        if current_app.config["PORTAL_ENV"] != "production":
+            links = " ".join(LINK.findall(body_text)) or "(no links)"
+            print(f"[outbox #{message.id}] to {to_email}: {subject} — {links}", file=sys.stderr, flush=True)
     return message
+
+
+def redacted(text):
+    """`text` with every link replaced by a note (a security email's links are secrets)."""
+    return LINK.sub(REDACTED, text or "")
+
+
+def readable_body(message):
+    """The text staff may read on the outbox page: a security email's links are redacted."""
+    return redacted(message.body_text) if message.is_security else message.body_text
+
+
+def outbox_page(status=""):
+    """The newest messages (of `status`, if one of OUTBOX_STATUSES) and the count by status."""
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(PAGE_SIZE)
+    if status in OUTBOX_STATUSES:
+        query = query.where(OutboxMessage.status == status)
+    counts = dict(db.session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    ).all())
+    return db.session.scalars(query).all(), counts
 
 
 def claim(message_id):

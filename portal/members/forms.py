@@ -1,13 +1,24 @@
-"""The member's forms: profile, and the filter of the points history."""
+"""The member's forms: sign-up, profile, and the filter of the points history."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Email, Length
 
+from portal.auth.forms import check_password
 from portal.forms import ContactFields
 from portal.members.labels import POINTS_KIND_NAMES
+
+
+class SignupForm(ContactFields, FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)],
+                       render_kw={"autocomplete": "name"})
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(check_deliverability=False),
+                                                Length(max=254)],
+                       render_kw={"autocomplete": "email"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(), check_password],
+                             render_kw={"autocomplete": "new-password", "minlength": 8})
 
 
 class ProfileForm(ContactFields, FlaskForm):

@@ -11,11 +11,11 @@ SQLite every transaction begins IMMEDIATE, see portal/sqlite.py), then reads fre
 
 from dataclasses import dataclass
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
 
+from portal import dates
 from portal.audit.services import record
 from portal.extensions import db
 from portal.members import tiers
@@ -266,10 +266,9 @@ def expiring_soon(member, now=None, days=30):
                PointsEntry.expires_at > now, PointsEntry.expires_at <= now + timedelta(days=days))
         .order_by(PointsEntry.expires_at)
     ).all()
-    zone = ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
     by_day = {}
     for expires_at, remaining in rows:
-        day = expires_at.astimezone(zone).date()  # the day members see, in the programme's zone
+        day = dates.day_of(expires_at)  # the day members see, in the programme's zone
         by_day[day] = by_day.get(day, 0) + remaining
     return [Expiring(day, points) for day, points in by_day.items()]
 

@@ -92,6 +92,19 @@ class Member(Credentials, db.Model):
         return self.status == "active"
 
     @property
+    def is_closed(self):
+        return self.status == "closed"
+
+    @property
+    def awaiting_verification(self):
+        return self.status == "pending"
+
+    def email_proved(self, now):
+        if self.status == "pending":
+            self.status = "active"
+            self.email_verified_at = now
+
+    @property
     def first_name(self):
         return self.name.split()[0] if self.name.split() else self.name
 

@@ -9,12 +9,15 @@ from flask_login import current_user, login_user
 from portal.auth import services as auth_services
 from portal.auth.access import member_required
 from portal.auth.forms import ChangePasswordForm
+from portal.auth.tokens import LinkError
 from portal.extensions import db
-from portal.htmx import render_page
+from portal.htmx import hx_redirect, render_page
+from portal.i18n import current_language
 from portal.members import ledger, services, tiers, timeline
+from portal.members import signup as signups
 from portal.members.benefits import compare_tiers, tiers_with_benefits
 from portal.members.card import card_token, qr_svg
-from portal.members.forms import PointsFilterForm, ProfileForm
+from portal.members.forms import PointsFilterForm, ProfileForm, SignupForm
 from portal.members.labels import POINTS_KIND_NAMES
 from portal.models import utcnow
 
@@ -47,6 +50,48 @@ def calendar_date(value):
 def signed_points(amount):
     """+1,200 or −120 (a real minus sign), with the member's digit grouping."""
     return ("+" if amount > 0 else "\u2212") + format_decimal(abs(amount))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    """Become a member: a pending account and a verification email (a known email gets a notice)."""
+    if current_user.is_authenticated:
+        return redirect(url_for("admin.home") if current_user.is_staff else url_for("members.home"))
+    form = SignupForm()
+    form.setup_choices()
+    if request.method == "GET":
+        form.language.data = current_language()
+    if form.validate_on_submit():
+        signups.sign_up(
+            form.name.data, form.email.data, form.password.data, form.language.data,
+            phone=form.phone.data, birthday_month=form.birthday_month.data,
+            birthday_day=form.birthday_day.data, birth_year=form.birth_year.data,
+        )
+        db.session.commit()
+        session["signup_email"] = auth_services.normalise_email(form.email.data)
+        return hx_redirect(url_for("members.signup_sent"))
+    status = 422 if form.errors else 200
+    return render_page("members/signup.html", block="form", status=status, form=form)
+
+
+@bp.get("/signup/sent")
+def signup_sent():
+    return render_page("members/signup_sent.html", email=session.get("signup_email", ""))
+
+
+@bp.route("/verify/<token>", methods=["GET", "POST"])
+def verify_email(token):
+    # Opening the link changes nothing (mail scanners open links too); the button does.
+    try:
+        if request.method == "GET":
+            signups.member_for_verification(token)
+            return render_page("members/verify.html", token=token)
+        signups.verify_email(token)
+    except LinkError as error:
+        return render_page("auth/link_error.html", status=400, reason=error.reason)
+    db.session.commit()
+    flash(_("Your email is verified. Welcome! Please log in."), "success")
+    return redirect(url_for("auth.login"), 303)
 
 
 @bp.get("/")

@@ -1,13 +1,12 @@
 """Staff forms: record a purchase on the member page, upload a purchases CSV, name an API key."""
 
-from datetime import datetime
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
+from portal import dates
 from portal.purchases import services
 
 
@@ -31,7 +30,7 @@ class RecordPurchaseForm(FlaskForm):
     amount = StringField(_l("Amount"), id="purchase-amount", filters=[_strip],
                          validators=[InputRequired(_l("Enter the amount."))],
                          render_kw={"autocomplete": "off", "inputmode": "decimal"})
-    date = DayField(_l("Date"), id="purchase-date", default=lambda: datetime.now(services.zone()).date(),
+    date = DayField(_l("Date"), id="purchase-date", default=lambda: dates.today(),
                     validators=[InputRequired(_l("Enter the date of the purchase."))])
     reference = StringField(_l("Reference"), id="purchase-reference", filters=[_strip],
                             validators=[InputRequired(_l("Enter the reference (the receipt or order number)."))],
@@ -59,7 +58,7 @@ class RecordPurchaseForm(FlaskForm):
             raise ValidationError(error.message) from None
 
     def purchased_at(self):
-        return services.start_of_day(self.date.data)
+        return dates.start_of_day(self.date.data)
 
     def field_for(self, name):
         """The form field a service error names."""

@@ -6,15 +6,15 @@ reference is the idempotency key; reused for a different purchase it is a confli
 """
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 
+from portal import dates
 from portal.audit.services import record
 from portal.extensions import db
 from portal.members import ledger
@@ -42,10 +42,6 @@ class PurchaseError(ValueError):
 
 class ReferenceConflict(PurchaseError):
     """The reference is already recorded for a different purchase (another member, amount or date)."""
-
-
-def zone():
-    return ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
 
 
 def max_amount():
@@ -83,33 +79,28 @@ def parse_amount(value):
     return check_amount(Decimal(value))
 
 
-def start_of_day(day):
-    """A calendar day's purchase time: midnight in the programme's time zone, in UTC."""
-    return datetime.combine(day, time(0), tzinfo=zone()).astimezone(ZoneInfo("UTC"))
-
-
 def parse_purchased_at(value):
     """A purchase time from "YYYY-MM-DD" (that day) or an ISO 8601 date and time (no offset: the
     programme's time zone); PurchaseError when it is neither."""
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
-        return start_of_day(value)
+        return dates.start_of_day(value)
     else:
         text = value.strip() if isinstance(value, str) else ""
         if not text:
             raise PurchaseError("purchased_at", _("Enter the date of the purchase."))
         try:
             if DAY.match(text):
-                return start_of_day(date.fromisoformat(text))
+                return dates.start_of_day(date.fromisoformat(text))
             moment = datetime.fromisoformat(text)
         except ValueError:
             raise PurchaseError("purchased_at", _(
                 "Enter the date as YYYY-MM-DD or an ISO 8601 date and time, such as 2026-03-14T15:30:00+08:00."
             )) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone())
-    return moment.astimezone(ZoneInfo("UTC"))
+        moment = moment.replace(tzinfo=dates.programme_zone())
+    return moment.astimezone(UTC)
 
 
 def check_purchased_at(moment, now=None):

@@ -1,10 +1,7 @@
 """Rewards forms: the member's redeem confirmation, the staff's reward form and voucher desk."""
 
 import uuid
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -12,6 +9,7 @@ from werkzeug.datastructures import FileStorage
 from wtforms import DateField, HiddenField, IntegerField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from portal import dates
 from portal.i18n import localized
 from portal.rewards import pictures
 
@@ -27,28 +25,6 @@ PICTURE_PROBLEMS = {
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
-
-
-def _zone():
-    return ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
-
-
-def day_start(day):
-    """The first moment of `day` in the programme's time zone, as UTC."""
-    return datetime.combine(day, time.min, _zone()).astimezone(ZoneInfo("UTC")) if day else None
-
-
-def day_after(day):
-    """The first moment after `day` ends in the programme's time zone, as UTC."""
-    return day_start(day + timedelta(days=1)) if day else None
-
-
-def local_day(moment, last=False):
-    """The programme-zone day of a stored moment (`last`: the day that ends at that moment)."""
-    if moment is None:
-        return None
-    moment = moment.astimezone(_zone())
-    return (moment - timedelta(microseconds=1)).date() if last else moment.date()
 
 
 class RedeemForm(FlaskForm):
@@ -94,8 +70,8 @@ class RewardForm(FlaskForm):
     def fill_from(self, reward):
         """Show a reward's stored values (dates in the programme's time zone)."""
         self.min_tier.data = str(reward.min_tier_id) if reward.min_tier_id else ""
-        self.available_from.data = local_day(reward.available_from)
-        self.available_until.data = local_day(reward.available_until, last=True)
+        self.available_from.data = dates.day_of(reward.available_from)
+        self.available_until.data = dates.day_of(reward.available_until, last=True)
         return self
 
     def validate_min_tier(self, field):
@@ -123,8 +99,8 @@ class RewardForm(FlaskForm):
             "description": self.description.data or "", "description_zh": self.description_zh.data or "",
             "points_cost": self.points_cost.data, "stock": self.stock.data,
             "min_tier_id": int(self.min_tier.data) if self.min_tier.data else None,
-            "available_from": day_start(self.available_from.data),
-            "available_until": day_after(self.available_until.data),
+            "available_from": dates.start_of_day(self.available_from.data),
+            "available_until": dates.end_of_day(self.available_until.data),
         }
 
 

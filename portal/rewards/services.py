@@ -11,13 +11,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.audit.services import record
-from portal.auth.services import external_url
+from portal.care.messages import Link, tell_member
 from portal.extensions import db
-from portal.mail.outbox import queue_email
 from portal.members import ledger
 from portal.members.models import Tier
 from portal.models import utcnow
@@ -181,10 +181,9 @@ def redeem(member, reward, key, now=None):
     )
     db.session.add(redemption)
     db.session.flush()
-    queue_email("reward_voucher", member.email, {
-        "name": member.first_name, "reward": reward, "code": redemption.voucher_code,
-        "points": redemption.points, "link": external_url("rewards.voucher", redemption_id=redemption.id),
-    }, language=member.language, to_name=member.name, member=member)
+    tell_member(member, "reward_voucher", {
+        "name": member.first_name, "reward": reward, "code": redemption.voucher_code, "points": redemption.points,
+    }, kind="account", link=Link("rewards.voucher", _l("Open my voucher"), {"redemption_id": redemption.id}))
     return redemption
 
 
@@ -261,11 +260,10 @@ def cancel(redemption, reason, staff, now=None):
            before={"status": "issued"},
            after={"status": "cancelled", "voucher": redemption.voucher_code, "amount": redemption.points})
     member = redemption.member
-    queue_email("redemption_cancelled", member.email, {
+    tell_member(member, "redemption_cancelled", {
         "name": member.first_name, "reward": redemption.reward, "code": redemption.voucher_code,
         "points": redemption.points, "reason": reason,
-        "link": external_url("rewards.voucher", redemption_id=redemption.id),
-    }, language=member.language, to_name=member.name, member=member)
+    }, kind="account", link=Link("rewards.voucher", _l("See the voucher"), {"redemption_id": redemption.id}))
     return redemption
 
 
