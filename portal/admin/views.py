@@ -8,9 +8,9 @@ from flask_babel import format_decimal, format_number, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.admin import audit_log
 from portal.admin.forms import AdjustPointsForm, AuditFilterForm, ChangeTierForm, MemberSearchForm
 from portal.admin.labels import AUDIT_ACTION_NAMES, AUDIT_FIELD_NAMES, MEMBER_STATUS_NAMES
+from portal.audit import log as audit_log
 from portal.auth.access import staff_required
 from portal.extensions import db
 from portal.htmx import is_partial, render_page
@@ -191,14 +191,15 @@ def audit():
         status = 422
     if member_id is not None:
         filter_member = records.member_for_staff(member_id)
-    page = audit_log.AuditPage([], {}, None)
+    page = audit_log.AuditPage([], set(), None)
     if status == 200:
         page = audit_log.audit_page(form.selected_action(), member_id,
                                     before_id=request.args.get("before", type=int))
+    members = records.members_by_id(page.member_ids)
     filters = {name: value for name, value in (("action", form.selected_action()),
                                                ("member", (form.member.data or "").strip())) if value}
     return render_page("admin/audit.html", status=status, form=form, page=page, filters=filters,
-                       filter_member=filter_member, member_id=member_id,
+                       filter_member=filter_member, member_id=member_id, members=members,
                        tiers_by_code={tier.code: tier for tier in tiers.all_tiers()},
                        action_names=AUDIT_ACTION_NAMES, field_names=AUDIT_FIELD_NAMES)
 

@@ -24,6 +24,13 @@ def member_for_staff(member_id):
     )
 
 
+def members_by_id(ids):
+    """{id: Member} for `ids`, in one query (none for no ids)."""
+    if not ids:
+        return {}
+    return {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(ids)))}
+
+
 def _with_staff(rows):
     """Set `actor_staff` on every row from one query."""
     ids = {row.actor_staff_id for row in rows if row.actor_staff_id is not None}

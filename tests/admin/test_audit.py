@@ -141,3 +141,38 @@ def test_the_log_is_read_only(client, app, history):
         response = post_form(client, path, {"reason": "changed"}, page="/admin/audit")
         assert response.status_code in (404, 405)
     assert db.session.scalar(select(AuditEntry.reason).where(AuditEntry.id == entry_id)) != "changed"
+
+
+PORTAL = __import__("pathlib").Path(__file__).resolve().parents[2] / "portal"
+RECORDED = re.compile(r"""record\(\s*(?:"([a-z_0-9.]+)"|([^,]+? if [^,]+? else [^,]+?)),""")
+
+
+def audited_actions():
+    """Every action name that the code writes with record(…), read from the source."""
+    names = set()
+    for path in PORTAL.rglob("*.py"):
+        for literal, conditional in RECORDED.findall(path.read_text()):
+            names |= {literal} if literal else set(re.findall(r'"([a-z_0-9.]+)"', conditional))
+    return names - {""}
+
+
+def test_every_audited_action_has_a_name_and_its_row_renders_whatever_its_values(client, history):
+    """The page answered 500 for a true/false value (Jinja's `True is number`); one row of every kind."""
+    from portal.admin.labels import AUDIT_ACTION_NAMES
+
+    actions = audited_actions()
+    assert {"points.adjust", "reward.deactivate", "reward.activate"} <= actions
+    assert actions <= set(AUDIT_ACTION_NAMES), sorted(actions - set(AUDIT_ACTION_NAMES))
+    values = [True, False, None, 0, -5, 1200, "text", 1.5, ["a", "b"], {"nested": True}]
+    for action in sorted(AUDIT_ACTION_NAMES):
+        record(action, history["mei"], actor=history["lead"], member=history["mei"],
+               before={"active": False, "balance": 5, "flag": None},
+               after={f"v{i}": value for i, value in enumerate(values)} | {"active": True, "amount": -3})
+    db.session.commit()
+    login(client, history["lead"].email)
+    page = html(client.get(f"/admin/audit?member={history['mei'].number}"))
+    names = [row[2] for row in rows(page)]
+    with client.application.test_request_context():
+        for action in AUDIT_ACTION_NAMES:
+            assert str(AUDIT_ACTION_NAMES[action]) in names, action
+    assert "No → Yes" in page

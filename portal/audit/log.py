@@ -1,8 +1,4 @@
-"""Reading the audit log for the staff page: newest first, by action and by member, a page at a time.
-
-(The log's reader belongs beside its writer in portal/audit/; it lives here until that package
-is open for changes.)
-"""
+"""Reading the audit log for the staff page: newest first, by action and by member, a page at a time."""
 
 from dataclasses import dataclass
 
@@ -11,7 +7,6 @@ from sqlalchemy.orm import joinedload
 
 from portal.audit.models import AuditEntry
 from portal.extensions import db
-from portal.members.models import Member
 
 PAGE_SIZE = 50
 
@@ -19,7 +14,7 @@ PAGE_SIZE = 50
 @dataclass
 class AuditPage:
     entries: list
-    members: dict  # member id -> Member, for the rows' member column
+    member_ids: set  # the members the entries name (as subject or actor), for the page to look up
     older: int | None  # the id to continue from for older entries, if there are any
 
 
@@ -41,7 +36,4 @@ def audit_page(action="", member_id=None, before_id=None, per_page=PAGE_SIZE):
     entries = rows[:per_page]
     ids = {entry.member_id for entry in entries} | {entry.actor_member_id for entry in entries}
     ids.discard(None)
-    members = {}
-    if ids:
-        members = {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(ids)))}
-    return AuditPage(entries, members, entries[-1].id if len(rows) > per_page else None)
+    return AuditPage(entries, ids, entries[-1].id if len(rows) > per_page else None)
