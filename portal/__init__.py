@@ -16,7 +16,7 @@ def create_app(config=None):
     # The application-factory pattern: features are imported when an app is built, so that
     # `import portal.extensions` (as jobs/ and the worker do) does not pull in every view.
     from jobs.queues import init_jobs
-    from portal import cli, errors, i18n, security, sqlite
+    from portal import cli, errors, i18n, presentation, security, sqlite
     from portal.admin.views import bp as admin_bp
     from portal.api.views import bp as api_bp
     from portal.auth.sessions import init_login
@@ -54,6 +54,7 @@ def create_app(config=None):
     init_login(app)
     security.init_app(app)
     i18n.init_app(app)
+    presentation.init_app(app)
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(members_bp)

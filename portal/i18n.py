@@ -2,27 +2,12 @@
 
 from flask import Blueprint, current_app, redirect, request, session, url_for
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.extensions import db
 from portal.security import safe_next
 
 bp = Blueprint("i18n", __name__)
-
-ROLE_NAMES = {
-    "admin": _l("Team lead"),
-    "service": _l("Member service"),
-    "operations": _l("Member operations"),
-    "expansion": _l("Member expansion"),
-}
-OUTBOX_STATUS_NAMES = {
-    "held": _l("Held"),
-    "queued": _l("Queued"),
-    "sending": _l("Sending"),
-    "sent": _l("Sent"),
-    "failed": _l("Failed"),
-}
 
 # Browser language tags that mean Traditional Chinese.
 HANT = ("zh-hant", "zh-tw", "zh-hk", "zh-mo")
@@ -89,5 +74,4 @@ def set_language():
 def init_app(app):
     app.register_blueprint(bp)
     app.jinja_env.globals.update(localized=localized, html_lang=html_lang,
-                                 current_language=current_language, role_names=ROLE_NAMES,
-                                 status_names=OUTBOX_STATUS_NAMES)
+                                 current_language=current_language)

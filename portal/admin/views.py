@@ -1,15 +1,12 @@
 """Staff pages. Every view checks the role; the features' services do the work."""
 
-from datetime import date
 
-from babel.dates import format_skeleton
 from flask import Blueprint, abort, flash, redirect, request, url_for
-from flask_babel import format_decimal, format_number, get_locale
+from flask_babel import format_decimal, format_number
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.admin.forms import AdjustPointsForm, AuditFilterForm, ChangeTierForm, MemberSearchForm
-from portal.admin.labels import AUDIT_ACTION_NAMES, AUDIT_FIELD_NAMES, MEMBER_STATUS_NAMES
 from portal.audit import log as audit_log
 from portal.auth.access import staff_required
 from portal.extensions import db
@@ -18,35 +15,16 @@ from portal.i18n import localized
 from portal.mail import outbox
 from portal.mail.models import OUTBOX_STATUSES, OutboxMessage
 from portal.members import ledger, records, search, tiers
-from portal.members.labels import POINTS_KIND_NAMES
+from portal.presentation import AUDIT_ACTION_NAMES, MEMBER_STATUS_NAMES, POINTS_KIND_NAMES, REDEMPTION_STATUS_NAMES
 from portal.purchases import services as purchases
 from portal.purchases.forms import RecordPurchaseForm
 from portal.rewards import services as rewards
-from portal.rewards.labels import REDEMPTION_STATUS_NAMES
 
 bp = Blueprint("admin", __name__)
 PAGE_SIZE = 50
 # Who may read the members area and who may change points and tiers (admin holds every role).
 MEMBERS_READ = ("operations", "service", "expansion")
 MEMBERS_WRITE = ("operations",)
-
-
-def signed_number(number):
-    """A points amount with its sign: +500, -200."""
-    return ("+" if number > 0 else "") + format_number(number)
-
-
-def birthday(member):
-    """The member's birthday as month and day ("14 March", "3月14日"), or None."""
-    if not (member.birthday_month and member.birthday_day):
-        return None
-    return format_skeleton("MMMMd", date(2000, member.birthday_month, member.birthday_day),
-                           locale=get_locale())
-
-
-@bp.context_processor
-def formats():
-    return {"format_number": format_number, "signed_number": signed_number, "birthday": birthday}
 
 
 @bp.get("/")
@@ -200,8 +178,7 @@ def audit():
                                                ("member", (form.member.data or "").strip())) if value}
     return render_page("admin/audit.html", status=status, form=form, page=page, filters=filters,
                        filter_member=filter_member, member_id=member_id, members=members,
-                       tiers_by_code={tier.code: tier for tier in tiers.all_tiers()},
-                       action_names=AUDIT_ACTION_NAMES, field_names=AUDIT_FIELD_NAMES)
+                       tiers_by_code={tier.code: tier for tier in tiers.all_tiers()})
 
 
 @bp.get("/outbox")

@@ -5,10 +5,10 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.auth.roles import ROLES
 from portal.extensions import db
 from portal.models import UTCDateTime, utcnow
 
-ROLES = ("admin", "service", "operations", "expansion")
 # Every kind of account, by its `kind` ("staff", "member"), in the order logins look them up:
 # each Credentials model adds itself when it is defined, so auth never imports the features.
 ACCOUNT_MODELS = {}

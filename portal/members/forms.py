@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, Email, Length
 
 from portal.auth.forms import check_password
 from portal.forms import ContactFields
-from portal.members.labels import POINTS_KIND_NAMES
+from portal.presentation import POINTS_KIND_NAMES
 
 
 class SignupForm(ContactFields, FlaskForm):

@@ -1,7 +1,6 @@
 """Member pages: home, points, benefits, card, profile, and the sections later features fill."""
 
 from flask import Blueprint, flash, redirect, request, session, url_for
-from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
@@ -18,7 +17,6 @@ from portal.members import signup as signups
 from portal.members.benefits import compare_tiers, tiers_with_benefits
 from portal.members.card import card_token, qr_svg
 from portal.members.forms import PointsFilterForm, ProfileForm, SignupForm
-from portal.members.labels import POINTS_KIND_NAMES
 from portal.models import utcnow
 
 bp = Blueprint("members", __name__)
@@ -29,27 +27,6 @@ COMING_SOON = {
 }
 HISTORY_PAGE = 20
 RECENT_ACTIVITY = 6
-# "31 Dec 2026" reads better than the US "Dec 31, 2026" for the programme's English readers;
-# other languages use their own medium date ("2026年12月31日").
-DATE_PATTERNS = {"en": "d MMM y"}
-
-
-@bp.record_once
-def add_template_globals(state):
-    # A global, not a context processor: the macros in members/_points.html see it too.
-    state.app.jinja_env.globals["points_kind_names"] = POINTS_KIND_NAMES
-
-
-@bp.app_template_filter("calendar_date")
-def calendar_date(value):
-    """A date (or a UTC datetime, shown in the member's time zone) as "31 Dec 2026"."""
-    return format_date(value, DATE_PATTERNS.get(str(get_locale()), "medium"))
-
-
-@bp.app_template_filter("signed_points")
-def signed_points(amount):
-    """+1,200 or −120 (a real minus sign), with the member's digit grouping."""
-    return ("+" if amount > 0 else "\u2212") + format_decimal(abs(amount))
 
 
 @bp.route("/signup", methods=["GET", "POST"])

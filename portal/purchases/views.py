@@ -1,28 +1,20 @@
 """Staff pages for purchases: the CSV import (preview, then import) and the point-of-sale API keys."""
 
 from flask import Blueprint, abort, flash, redirect, url_for
-from flask_babel import format_decimal, format_number
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.access import staff_required
 from portal.extensions import db
 from portal.htmx import render_page
+from portal.presentation import money
 from portal.purchases import api_keys, imports, services
 from portal.purchases.forms import ApiKeyForm, ImportPurchasesForm, UploadPurchasesForm
 from portal.purchases.models import ApiKey
 
 bp = Blueprint("purchases", __name__)
 IMPORTERS = ("operations",)  # and admin, who holds every role
-
-
-def money(amount):
-    return format_decimal(amount, format="#,##0.00")
-
-
-@bp.context_processor
-def formats():
-    return {"money": money, "format_number": format_number}
 
 
 def _import_page(form=None, status=200, **context):

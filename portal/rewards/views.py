@@ -13,7 +13,6 @@ from portal.members import tiers
 from portal.members.card import qr_svg
 from portal.rewards import pictures, services
 from portal.rewards.forms import CancelRedemptionForm, RedeemForm, RewardForm, UseVoucherForm, VoucherSearchForm
-from portal.rewards.labels import REDEMPTION_STATUS_NAMES
 from portal.rewards.models import Redemption, Reward
 
 bp = Blueprint("rewards", __name__)
@@ -23,11 +22,6 @@ STAFF_ROLES = ("operations",)  # and admin, who holds every role
 UPLOAD_ENDPOINTS = {"rewards_admin.create", "rewards_admin.update"}
 FORM_ALLOWANCE = 256 * 1024  # the other fields and the multipart framing around a picture
 PICTURE_MAX_AGE = 365 * 24 * 3600  # a picture's name changes whenever the picture does
-
-
-@bp.record_once
-def add_template_globals(state):
-    state.app.jinja_env.globals["redemption_status_names"] = REDEMPTION_STATUS_NAMES
 
 
 # ---- members ---------------------------------------------------------------------------------

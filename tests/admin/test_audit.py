@@ -73,7 +73,7 @@ def test_the_log_lists_who_did_what_to_whom_newest_first(client, history):
     listed = rows(page)
     assert [row[1:] for row in listed] == [
         ["Olive Operations", "Points adjusted", f"Mei Lin {history['mei'].number}",
-         "Balance: 500 → 300 Amount: -200", "Given twice"],
+         "Balance: 500 → 300 Amount: −200", "Given twice"],
         ["Olive Operations", "Tier changed", f"Bo Chen {history['bo'].number}", "Tier: Silver → Gold",
          "VIP customer"],
         ["Lee Team Lead", "Points adjusted", f"Mei Lin {history['mei'].number}",
@@ -158,7 +158,7 @@ def audited_actions():
 
 def test_every_audited_action_has_a_name_and_its_row_renders_whatever_its_values(client, history):
     """The page answered 500 for a true/false value (Jinja's `True is number`); one row of every kind."""
-    from portal.admin.labels import AUDIT_ACTION_NAMES
+    from portal.presentation import AUDIT_ACTION_NAMES
 
     actions = audited_actions()
     assert {"points.adjust", "reward.deactivate", "reward.activate"} <= actions
@@ -175,4 +175,5 @@ def test_every_audited_action_has_a_name_and_its_row_renders_whatever_its_values
     with client.application.test_request_context():
         for action in AUDIT_ACTION_NAMES:
             assert str(AUDIT_ACTION_NAMES[action]) in names, action
-    assert "No → Yes" in page
+    assert "In the catalogue: No → Yes" in re.sub(r"\s+", " ", page)
+    assert "Amount: −3" in re.sub(r"\s+", " ", page)  # one signed format, with a real minus sign

@@ -302,7 +302,7 @@ def test_the_member_page_shows_profile_tier_balance_and_ledger(client):
                              r"\s*<td class=\"num (?:plus|minus)\">([^<]+)</td>"
                              r"\s*<td>([^<]*)</td>\s*<td>([^<]+)</td>\s*<td>([^<]*)</td>", page)
     assert [row[:4] for row in ledger_rows] == [
-        ("Adjustment", "-200", "Duplicate purchase", "Olive Operations"),  # newest first
+        ("Adjustment", "−200", "Duplicate purchase", "Olive Operations"),  # newest first
         ("Purchase", "+1,200", "Purchase", "—"),
     ]
     assert ledger_rows[0][4] == "" and ledger_rows[1][4]  # earnings show when they expire
@@ -379,7 +379,7 @@ def test_adjusting_without_javascript_posts_and_redirects_back(client):
     assert response.status_code == 303 and response.headers["Location"] == f"/admin/members/{member.id}"
     page = html(client.get(response.headers["Location"]))
     assert "Took away 40 points. The balance is now 60." in page
-    assert "Points given twice" in page and "-40" in page and "Olive Operations" in page
+    assert "Points given twice" in page and "−40" in page and "Olive Operations" in page
     assert member.points_balance == 60
 
 

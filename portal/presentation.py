@@ -1,0 +1,126 @@
+"""How stored values are shown, the one copy: template filters and the names of stored codes.
+
+Every feature's templates use these (registered on the app by init_app); Python code that needs
+a name (a form's choices, a flash message) imports the map from here. Numbers follow the reader's
+locale; a signed number always has its sign, and a minus is the real minus sign U+2212.
+"""
+
+from datetime import date
+
+from babel.dates import format_skeleton
+from flask_babel import format_date, format_datetime, format_decimal, format_number, get_locale
+from flask_babel import lazy_gettext as _l
+
+from portal.auth.roles import ROLE_NAMES
+
+MINUS = "\u2212"
+# "31 Dec 2026" reads better than the US "Dec 31, 2026" for the programme's English readers;
+# other languages use their own medium date ("2026年12月31日").
+DATE_PATTERNS = {"en": "d MMM y"}
+# Staff read exact moments: "2 Oct 2026 12:32" / "2026年10月2日 12:32", in the programme's zone.
+MOMENT_PATTERNS = {"en": "d MMM y HH:mm", "zh_Hant": "y年M月d日 HH:mm"}
+
+POINTS_KIND_NAMES = {
+    "purchase": _l("Purchase"),
+    "event_attendance": _l("Event attendance"),
+    "survey": _l("Survey"),
+    "birthday": _l("Birthday bonus"),
+    "redemption": _l("Redemption"),
+    "expiry": _l("Expired"),
+    "adjustment": _l("Adjustment"),
+    "reversal": _l("Reversal"),
+}
+
+MEMBER_STATUS_NAMES = {
+    "pending": _l("Not yet verified"),
+    "active": _l("Active"),
+    "closed": _l("Closed"),
+}
+
+REDEMPTION_STATUS_NAMES = {
+    "issued": _l("Ready to use"),
+    "used": _l("Used"),
+    "cancelled": _l("Cancelled"),
+}
+
+OUTBOX_STATUS_NAMES = {
+    "held": _l("Held"),
+    "queued": _l("Queued"),
+    "sending": _l("Sending"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
+}
+
+AUDIT_ACTION_NAMES = {
+    "points.adjust": _l("Points adjusted"),
+    "points.reverse": _l("Points entry reversed"),
+    "member.tier_change": _l("Tier changed"),
+    "reward.create": _l("Reward added"),
+    "reward.update": _l("Reward changed"),
+    "reward.deactivate": _l("Reward deactivated"),
+    "reward.activate": _l("Reward put back in the catalogue"),
+    "redemption.use": _l("Voucher used"),
+    "redemption.cancel": _l("Redemption cancelled"),
+    "purchase.record": _l("Purchase recorded"),
+    "api_key.create": _l("API key made"),
+    "api_key.revoke": _l("API key revoked"),
+}
+
+# The keys of an audit entry's before/after state.
+AUDIT_FIELD_NAMES = {
+    "balance": _l("Balance"),
+    "amount": _l("Amount"),
+    "tier": _l("Tier"),
+    "reverses": _l("Reverses entry"),
+    "points": _l("Points"),
+    "reference": _l("Reference"),
+    "source": _l("Source"),
+    "name": _l("Name"),
+    "prefix": _l("Key starts with"),
+    "active": _l("In the catalogue"),
+}
+
+
+def signed_points(amount):
+    """+1,200 or −120 (a real minus sign), with the reader's digit grouping; 0 has no sign."""
+    if amount == 0:
+        return format_decimal(0)
+    return ("+" if amount > 0 else MINUS) + format_decimal(abs(amount))
+
+
+def calendar_date(value):
+    """A date (or a UTC datetime, shown in the programme's time zone) as "31 Dec 2026"."""
+    return format_date(value, DATE_PATTERNS.get(str(get_locale()), "medium"))
+
+
+def moment(value):
+    """A UTC datetime as staff read it, unambiguous and in the programme's zone: "2 Oct 2026 12:32"."""
+    if value is None:
+        return "—"
+    return format_datetime(value, MOMENT_PATTERNS.get(str(get_locale()), "d MMM y HH:mm"))  # rebased to the zone
+
+
+def money(amount):
+    """An amount of money with two decimals: 1,250.00."""
+    return format_decimal(amount, format="#,##0.00")
+
+
+def month_day(member):
+    """The member's birthday as month and day ("14 March", "3月14日"), or None."""
+    if not (member.birthday_month and member.birthday_day):
+        return None
+    return format_skeleton("MMMMd", date(2000, member.birthday_month, member.birthday_day), locale=get_locale())
+
+
+FILTERS = {"signed_points": signed_points, "calendar_date": calendar_date, "moment": moment, "money": money}
+GLOBALS = {
+    "format_number": format_number, "signed_number": signed_points, "money": money, "birthday": month_day,
+    "points_kind_names": POINTS_KIND_NAMES, "member_status_names": MEMBER_STATUS_NAMES,
+    "redemption_status_names": REDEMPTION_STATUS_NAMES, "status_names": OUTBOX_STATUS_NAMES,
+    "role_names": ROLE_NAMES, "action_names": AUDIT_ACTION_NAMES, "field_names": AUDIT_FIELD_NAMES,
+}
+
+
+def init_app(app):
+    app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.globals.update(GLOBALS)
