@@ -11,14 +11,19 @@ from babel.dates import format_skeleton
 from flask_babel import format_date, format_datetime, format_decimal, format_number, get_locale
 from flask_babel import lazy_gettext as _l
 
-from portal.auth.roles import ROLE_NAMES
-
 MINUS = "\u2212"
 # "31 Dec 2026" reads better than the US "Dec 31, 2026" for the programme's English readers;
 # other languages use their own medium date ("2026年12月31日").
 DATE_PATTERNS = {"en": "d MMM y"}
 # Staff read exact moments: "2 Oct 2026 12:32" / "2026年10月2日 12:32", in the programme's zone.
 MOMENT_PATTERNS = {"en": "d MMM y HH:mm", "zh_Hant": "y年M月d日 HH:mm"}
+
+ROLE_NAMES = {
+    "admin": _l("Team lead"),
+    "service": _l("Member service"),
+    "operations": _l("Member operations"),
+    "expansion": _l("Member expansion"),
+}
 
 POINTS_KIND_NAMES = {
     "purchase": _l("Purchase"),

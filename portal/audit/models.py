@@ -1,13 +1,16 @@
 """The audit log: every staff change and every sensitive member action; rows are never edited."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.auth.models import StaffUser
 from portal.extensions import db
 from portal.models import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from portal.auth.models import StaffUser
 
 
 class AuditEntry(db.Model):
@@ -27,4 +30,5 @@ class AuditEntry(db.Model):
     after: Mapped[dict | None] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(Text, default="")
 
-    actor_staff: Mapped[StaffUser | None] = relationship()
+    # By name: the audit log is plumbing and imports no account model (auth writes to it).
+    actor_staff: Mapped["StaffUser | None"] = relationship("StaffUser")

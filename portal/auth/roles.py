@@ -4,15 +4,7 @@ The team lead (`admin`) holds every role: `StaffUser.has_role(*roles)` is true f
 the roles named. Views check with `staff_required(*AREA)`; the staff navigation reads STAFF_AREAS.
 """
 
-from flask_babel import lazy_gettext as _l
-
-ROLES = ("admin", "service", "operations", "expansion")
-ROLE_NAMES = {
-    "admin": _l("Team lead"),
-    "service": _l("Member service"),
-    "operations": _l("Member operations"),
-    "expansion": _l("Member expansion"),
-}
+ROLES = ("admin", "service", "operations", "expansion")  # their names: portal.presentation.ROLE_NAMES
 
 ANY_STAFF = ()  # staff_required() with no role: every staff user
 MEMBERS_READ = ("service", "operations", "expansion")  # search, member page
