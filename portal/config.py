@@ -82,7 +82,8 @@ class Config:
         self.UPLOAD_DIR = str(instance_dir / "uploads")
         self.MAX_PICTURE_BYTES = 2 * 1024 * 1024
 
-        self.BASE_URL = _env("PORTAL_BASE_URL", "http://127.0.0.1:5000")
+        # The site's address in email links; by default where `make run` serves it (PORT, 5000).
+        self.BASE_URL = _env("PORTAL_BASE_URL", f"http://127.0.0.1:{_env('PORT', '5000')}")
         self.PROGRAMME_NAME = _env("PORTAL_PROGRAMME_NAME", "Member Portal")
         self.DEFAULT_TIMEZONE = _env("PORTAL_TIMEZONE", DEFAULT_ZONE)
 

@@ -3,7 +3,7 @@
 # answers, then serve the portal on http://127.0.0.1:${PORT:-5000}.
 set -euo pipefail
 BIN=.venv/bin
-PORT=${PORT:-5000}
+export PORT=${PORT:-5000}  # the web app, the worker and cron all build email links on it
 export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
 
 $BIN/flask db upgrade
