@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.htmx import is_partial, render_page
 from portal.i18n import localized
 from portal.mail import outbox
-from portal.mail.models import OUTBOX_STATUSES, OutboxMessage
+from portal.mail.models import OUTBOX_STATUSES
 from portal.members import ledger, records, search, tiers
 from portal.presentation import AUDIT_ACTION_NAMES, MEMBER_STATUS_NAMES, POINTS_KIND_NAMES, REDEMPTION_STATUS_NAMES
 from portal.purchases import services as purchases
@@ -193,14 +193,14 @@ def outbox_list():
 @bp.get("/outbox/<int:message_id>")
 @staff_required("admin")
 def outbox_message(message_id):
-    message = db.session.get(OutboxMessage, message_id) or abort(404)
+    message = outbox.find_message(message_id) or abort(404)
     return render_page("admin/outbox_message.html", message=message, body=outbox.readable_body(message))
 
 
 @bp.post("/outbox/<int:message_id>/resend")
 @staff_required("admin")
 def outbox_resend(message_id):
-    message = db.session.get(OutboxMessage, message_id) or abort(404)
+    message = outbox.find_message(message_id) or abort(404)
     try:
         outbox.resend(message)
     except ValueError:

@@ -90,6 +90,11 @@ def readable_body(message):
     return redacted(message.body_text) if message.is_security else message.body_text
 
 
+def find_message(message_id):
+    """The outbox row `message_id`, or None."""
+    return db.session.get(OutboxMessage, message_id)
+
+
 def outbox_page(status=""):
     """The newest messages (of `status`, if one of OUTBOX_STATUSES) and the count by status."""
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(PAGE_SIZE)
