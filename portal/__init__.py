@@ -24,7 +24,7 @@ def create_app(config=None):
     from portal.care.views import bp as care_bp
     from portal.members.views import bp as members_bp
     from portal.purchases.views import bp as purchases_bp
-    from portal.rewards.views import admin_bp as rewards_admin_bp
+    from portal.rewards.admin import admin_bp as rewards_admin_bp
     from portal.rewards.views import bp as rewards_bp
 
     settings = Config()

@@ -62,6 +62,7 @@ AUDIT_ACTION_NAMES = {
     "member.tier_change": _l("Tier changed"),
     "reward.create": _l("Reward added"),
     "reward.update": _l("Reward changed"),
+    "reward.stock": _l("Reward stock changed"),
     "reward.deactivate": _l("Reward deactivated"),
     "reward.activate": _l("Reward put back in the catalogue"),
     "redemption.use": _l("Voucher used"),
@@ -81,6 +82,7 @@ AUDIT_FIELD_NAMES = {
     "reference": _l("Reference"),
     "source": _l("Source"),
     "name": _l("Name"),
+    "stock": _l("Stock"),
     "prefix": _l("Key starts with"),
     "active": _l("In the catalogue"),
 }

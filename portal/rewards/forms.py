@@ -6,8 +6,25 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
-from wtforms import DateField, HiddenField, IntegerField, SearchField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SearchField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from portal import dates
 from portal.i18n import localized
@@ -44,6 +61,8 @@ class RedeemForm(FlaskForm):
 
 
 class RewardForm(FlaskForm):
+    """A reward's details; NewRewardForm and EditRewardForm add the stock each one sets."""
+
     name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
     name_zh = StringField(_l("Name in Chinese (optional)"), filters=[_strip], validators=[Length(max=120)])
     description = TextAreaField(_l("Description"), filters=[_strip], validators=[Length(max=2000)])
@@ -52,9 +71,6 @@ class RewardForm(FlaskForm):
     points_cost = IntegerField(_l("Points cost"), validators=[
         InputRequired(_l("Enter the points it costs.")),
         NumberRange(min=1, max=MAX_COST, message=_l("Enter a whole number of points from 1 to 10,000,000.")),
-    ], render_kw={"inputmode": "numeric"})
-    stock = IntegerField(_l("Stock (optional)"), validators=[
-        Optional(), NumberRange(min=0, max=MAX_STOCK, message=_l("Enter a number from 0 to 1,000,000.")),
     ], render_kw={"inputmode": "numeric"})
     min_tier = SelectField(_l("Minimum tier"), choices=[], default="")
     available_from = DateField(_l("Available from (optional)"), validators=[Optional()])
@@ -93,15 +109,57 @@ class RewardForm(FlaskForm):
         self.picture_bytes = data
 
     def fields(self):
-        """The values for services.create_reward / update_reward."""
+        """The values for services.create_reward / update_reward (REWARD_FIELDS)."""
         return {
             "name": self.name.data, "name_zh": self.name_zh.data or "",
             "description": self.description.data or "", "description_zh": self.description_zh.data or "",
-            "points_cost": self.points_cost.data, "stock": self.stock.data,
+            "points_cost": self.points_cost.data,
             "min_tier_id": int(self.min_tier.data) if self.min_tier.data else None,
             "available_from": dates.start_of_day(self.available_from.data),
             "available_until": dates.end_of_day(self.available_until.data),
         }
+
+
+def _units_unless_unlimited(form, field):
+    # Before Optional(), which would end the checks for an empty field.
+    empty = not field.raw_data or not str(field.raw_data[0]).strip()
+    if empty and not form.unlimited.data:
+        field.errors[:] = []  # not also "Not a valid integer value"
+        raise StopValidation(_l("Enter how many are in stock, or tick “Unlimited stock”."))
+
+
+class NewRewardForm(RewardForm):
+    """A new reward starts with a number of units, or unlimited."""
+
+    unlimited = BooleanField(_l("Unlimited stock"))
+    stock = IntegerField(_l("Units in stock"), validators=[
+        _units_unless_unlimited, Optional(),
+        NumberRange(min=0, max=MAX_STOCK, message=_l("Enter a number from 0 to 1,000,000.")),
+    ], render_kw={"inputmode": "numeric"})
+
+    def first_stock(self):
+        """The stock to create the reward with: None for unlimited."""
+        return None if self.unlimited.data else self.stock.data
+
+
+class EditRewardForm(RewardForm):
+    """A saved reward's stock changes by a number of units, so that redemptions made while the
+    form was open are kept; it never takes the number the form showed."""
+
+    unlimited = BooleanField(_l("Unlimited stock"))
+    # type=number, without inputmode=numeric: phone keypads for that have no minus sign.
+    stock_change = IntegerField(_l("Change stock by"), validators=[
+        Optional(), NumberRange(min=-MAX_STOCK, max=MAX_STOCK,
+                                message=_l("Enter a whole number from −1,000,000 to 1,000,000.")),
+    ])
+
+    def fill_from(self, reward):
+        self.unlimited.data = reward.stock is None
+        return super().fill_from(reward)
+
+    def validate_stock_change(self, field):
+        if field.data and self.unlimited.data:
+            raise ValidationError(_l("Untick “Unlimited stock” to change the number of units."))
 
 
 class VoucherSearchForm(FlaskForm):

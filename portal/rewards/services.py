@@ -1,8 +1,10 @@
 """Rewards: the catalogue, redeeming points for a voucher, staff marking vouchers used or
 cancelling them, and the staff's catalogue changes.
 
-Points go through the ledger (portal/members/ledger.py); stock goes through take_one() and
-put_back() only, each one conditional UPDATE, so two redemptions never take the last unit twice.
+Points go through the ledger (portal/members/ledger.py); stock goes through change_stock() only:
+one conditional UPDATE that adds or removes units and never goes below 0, so two redemptions never
+take the last unit twice and a staff edit never writes back a number read earlier. Staff switch
+a stock between unlimited and limited with restock(), which locks the row first.
 Lock order, everywhere: the member row (the ledger locks it), then the reward row.
 """
 
@@ -28,7 +30,8 @@ from portal.rewards.models import Redemption, Reward
 VOUCHER_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 VOUCHER_LENGTH = 12  # 31^12 ≈ 7.9e17 codes
 VOUCHER_GROUP = 4
-REWARD_FIELDS = ("name", "name_zh", "description", "description_zh", "points_cost", "stock",
+# What the reward form sets by assignment; the stock is not among them (see change_stock).
+REWARD_FIELDS = ("name", "name_zh", "description", "description_zh", "points_cost",
                  "min_tier_id", "available_from", "available_until")
 MY_REWARDS_LIMIT = 100
 
@@ -50,6 +53,16 @@ class RedemptionRefused(Exception):
     def __init__(self, refusal):
         super().__init__(refusal.code)
         self.refusal = refusal
+
+
+class StockError(Exception):
+    """A staff stock change that cannot be made: `code` is short (fewer units in stock than the
+    change removes; `available` says how many there are) or changed (another change came first)."""
+
+    def __init__(self, code, available=None):
+        super().__init__(code)
+        self.code = code
+        self.available = available
 
 
 class VoucherError(Exception):
@@ -103,26 +116,50 @@ def visible_reward(reward_id, now=None):
 
 # ---- stock: the only code that changes Reward.stock after creation ----------------------------
 
-def take_one(reward):
-    """Take one unit of `reward`'s stock with one conditional UPDATE; False when none is left.
+def change_stock(reward, delta, staff=None, now=None):
+    """Add `delta` units to `reward`'s stock (remove them when negative) with one conditional
+    UPDATE that never takes it below 0; False when too few units are left. An unlimited stock
+    (NULL) stays unlimited and always succeeds. A change by `staff` is audited as reward.stock."""
+    row = db.session.execute(
+        update(Reward).where(Reward.id == reward.id, or_(Reward.stock.is_(None), Reward.stock + delta >= 0))
+        .values(stock=Reward.stock + delta).returning(Reward.stock)
+        .execution_options(synchronize_session=False)
+    ).first()
+    db.session.expire(reward, ["stock"])
+    if row is None:
+        return False
+    if staff is not None and delta and row.stock is not None:
+        # RETURNING gives the stock this UPDATE made, so before/after are exact even when
+        # redemptions change it at the same time.
+        record("reward.stock", reward, actor=staff, at=now, before={"stock": row.stock - delta},
+               after={"stock": row.stock})
+    return True
 
-    Unlimited stock (NULL) stays NULL and always succeeds.
-    """
+
+def restock(reward, staff, unlimited, change=0, now=None):
+    """Staff's stock change from the reward form: make the stock unlimited; or limited, starting
+    at `change` units, when it was unlimited; or add or remove `change` units. Raises StockError."""
+    current = db.session.scalar(select(Reward.stock).where(Reward.id == reward.id).with_for_update())
+    if current is not None and not unlimited:
+        if change and not change_stock(reward, change, staff, now):
+            raise StockError("short", available=db.session.scalar(select(Reward.stock).where(Reward.id == reward.id)))
+        return
+    if unlimited and current is None:
+        return
+    if not unlimited and change < 0:
+        raise StockError("short", available=0)
+    new = None if unlimited else change
+    # Conditional on the stock still being what was read: the row is locked on PostgreSQL and
+    # SQLite's writers are serialised, so this only fails if that guarantee ever goes.
+    condition = Reward.stock.is_(None) if current is None else Reward.stock == current
     result = db.session.execute(
-        update(Reward).where(Reward.id == reward.id, or_(Reward.stock.is_(None), Reward.stock > 0))
-        .values(stock=Reward.stock - 1).execution_options(synchronize_session=False)
+        update(Reward).where(Reward.id == reward.id, condition).values(stock=new)
+        .execution_options(synchronize_session=False)
     )
     db.session.expire(reward, ["stock"])
-    return result.rowcount == 1
-
-
-def put_back(reward):
-    """Return one unit to `reward`'s stock (nothing to do when it is unlimited)."""
-    db.session.execute(
-        update(Reward).where(Reward.id == reward.id, Reward.stock.is_not(None))
-        .values(stock=Reward.stock + 1).execution_options(synchronize_session=False)
-    )
-    db.session.expire(reward, ["stock"])
+    if result.rowcount != 1:
+        raise StockError("changed")
+    record("reward.stock", reward, actor=staff, at=now, before={"stock": current}, after={"stock": new})
 
 
 # ---- redeeming -------------------------------------------------------------------------------
@@ -173,7 +210,7 @@ def redeem(member, reward, key, now=None):
                              reason=reward.name, at=now)
     except ledger.InsufficientPoints:  # points expired on the way
         raise RedemptionRefused(Refusal("points", points=reward.points_cost - member.points_balance)) from None
-    if not take_one(reward):
+    if not change_stock(reward, -1):
         raise RedemptionRefused(Refusal("out_of_stock"))
     redemption = Redemption(
         member_id=member.id, reward_id=reward.id, points=reward.points_cost, points_entry_id=entry.id,
@@ -252,7 +289,7 @@ def cancel(redemption, reason, staff, now=None):
         raise VoucherError(redemption.status, redemption)
     now = now or utcnow()
     ledger.reverse(redemption.points_entry, reason, staff, f"redemption-cancel:{redemption.id}", at=now)
-    put_back(redemption.reward)
+    change_stock(redemption.reward, +1)  # audited as part of redemption.cancel
     redemption.status, redemption.cancelled_at = "cancelled", now
     redemption.cancelled_by_staff_id, redemption.cancel_reason = staff.id, reason
     db.session.flush()
@@ -282,19 +319,23 @@ def _state(reward):
     return {field: plain(getattr(reward, field)) for field in (*REWARD_FIELDS, "picture", "active")}
 
 
-def create_reward(fields, staff, picture=None):
-    """A new catalogue entry from `fields` (REWARD_FIELDS) and picture bytes; audited."""
-    reward = Reward(**{field: fields[field] for field in REWARD_FIELDS}, active=True)
+def create_reward(fields, stock, staff, picture=None):
+    """A new catalogue entry from `fields` (REWARD_FIELDS), its first `stock` (None = unlimited)
+    and picture bytes; audited."""
+    reward = Reward(**{field: fields[field] for field in REWARD_FIELDS}, stock=stock, active=True)
     if picture:
         reward.picture = pictures.store(picture)
     db.session.add(reward)
     db.session.flush()
-    record("reward.create", reward, actor=staff, after=_state(reward))
+    record("reward.create", reward, actor=staff, after={**_state(reward), "stock": stock})
     return reward
 
 
-def update_reward(reward, fields, staff, picture=None):
-    """Change a reward's details (and picture); past redemptions keep what they cost. Audited."""
+def update_reward(reward, fields, staff, unlimited, stock_change=0, picture=None):
+    """Change a reward's details (and picture), and its stock through restock(), never by
+    assigning the number the form showed; past redemptions keep what they cost. Audited; raises
+    StockError before anything is written."""
+    restock(reward, staff, unlimited, stock_change or 0)  # first: it locks the row
     before = _state(reward)
     for field in REWARD_FIELDS:
         setattr(reward, field, fields[field])

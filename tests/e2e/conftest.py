@@ -30,6 +30,8 @@ CHROMIUM_ARGS = [
     "--disable-sync", "--no-first-run", "--disable-quic",
 ]
 PHONE = {"width": 390, "height": 844}
+SMALL_PHONE = {"width": 360, "height": 800}  # the smallest phone the member pages are designed for
+DESKTOP = {"width": 1280, "height": 800}
 LOGIN_WINDOW_SECONDS = 4
 DEMO_PASSWORD = "portal-demo"
 WRONG_LOGIN = "The email or password is not right."
@@ -101,6 +103,21 @@ def new_member(live_server):
         return SimpleNamespace(name=name, email=email, password=password)
 
     return make
+
+
+def staff_page(new_context):
+    """A page on a desktop-sized viewport, where staff work."""
+    page = new_context().new_page()
+    page.set_viewport_size(DESKTOP)
+    return page
+
+
+def in_viewport(page, locator):
+    """True when the whole of `locator`'s box is inside the viewport as the page is scrolled now."""
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return (box is not None and box["x"] >= 0 and box["y"] >= 0
+            and box["x"] + box["width"] <= size["width"] and box["y"] + box["height"] <= size["height"])
 
 
 def unique_email(prefix="e2e"):

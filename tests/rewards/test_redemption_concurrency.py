@@ -1,9 +1,13 @@
 """Concurrent redemptions on committed data, each thread with its own connection (as in
-tests/members/test_ledger_concurrency.py): never oversold, never overspent, on both databases."""
+tests/members/test_ledger_concurrency.py): never oversold, never overspent, and a staff edit saved
+meanwhile undoes none of them, on both databases."""
+
+import re
 
 import pytest
 from sqlalchemy import func, select
 
+from portal.audit.models import AuditEntry
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.members import ledger
@@ -11,8 +15,9 @@ from portal.members.models import Member, PointsEntry
 from portal.rewards import services
 from portal.rewards.models import Redemption, Reward
 from portal.rewards.services import RedemptionRefused
-from tests.factories import make_member, make_reward
-from tests.members.test_ledger_concurrency import run_together
+from tests.conftest import login
+from tests.factories import make_member, make_reward, make_staff
+from tests.helpers import run_together
 
 RACERS = 50
 LAST_UNITS = 5
@@ -116,3 +121,49 @@ def test_twenty_submissions_of_one_confirmation_redeem_once(live_app):
     with app.app_context():
         assert db.session.get(Member, member_id).points_balance == 1000 - PRICE
         assert db.session.get(Reward, reward_id).stock == 2
+
+
+@pytest.mark.parametrize("change", [+3, -3])
+def test_a_staff_edit_saved_while_members_redeem_undoes_no_redemption(live_app, change):
+    app, made = live_app
+    racers = 8
+    ids, reward_id = committed(app, made, racers, 1000, stock=LAST_UNITS)
+    with app.app_context():
+        staff = make_staff("operations")
+        db.session.commit()
+        staff_email = staff.email
+    staff_client = app.test_client()
+    login(staff_client, staff_email)
+    url = f"/admin/rewards/{reward_id}"
+    page = staff_client.get(url).get_data(as_text=True)  # the form, opened with 5 in stock
+    assert f"In stock now: {LAST_UNITS}" in page
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    edit = {"csrf_token": token, "name": "Last units, renamed", "points_cost": str(PRICE), "min_tier": "",
+            "stock_change": str(change)}
+
+    def work(i):
+        if i == racers:
+            return ("saved", staff_client.post(url, data=edit).status_code)
+        return attempt(app, ids[i], reward_id, f"edit-race-{i}")
+
+    results = run_together(app, racers + 1, work)
+
+    assert errors_in(results) == [], f"unexpected errors: {errors_in(results)!r}"
+    saved = results[racers][1]
+    redeemed = [value for outcome, value in results[:racers] if outcome == "redeemed"]
+    refused = [value for outcome, value in results[:racers] if outcome == "refused"]
+    assert set(refused) <= {"out_of_stock"} and len(redeemed) + len(refused) == racers
+    with app.app_context():
+        reward = db.session.get(Reward, reward_id)
+        audits = db.session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "reward.stock", AuditEntry.target_id == reward_id)).all()
+        assert db.session.scalar(select(func.count()).select_from(Redemption)
+                                 .where(Redemption.reward_id == reward_id)) == len(redeemed)
+        if saved == 303:
+            [audit] = audits
+            assert audit.after["stock"] - audit.before["stock"] == change and audit.after["stock"] >= 0
+            assert reward.name == "Last units, renamed"
+            assert reward.stock == LAST_UNITS + change - len(redeemed) >= 0  # every unit accounted for
+        else:  # removing 3 found fewer than 3 left: nothing of the edit is saved
+            assert (change, saved, audits, reward.name) == (-3, 422, [], "Last units")
+            assert reward.stock == LAST_UNITS - len(redeemed) >= 0

@@ -218,20 +218,41 @@ def test_points_that_expired_meanwhile_refuse_the_redemption(app):
     assert count(Redemption) == 0
 
 
-def test_redeem_without_stock_left_is_refused_by_the_stock_function(app):
-    member = make_member(tier="silver")
-    ledger.earn(member, 500, "purchase", f"s-{member.id}")
+def test_stock_changes_by_units_and_never_goes_below_zero(app):
     reward = make_reward("Tote bag", 100, stock=1)
     db.session.commit()
-    assert services.take_one(reward) is True
-    assert services.take_one(reward) is False
+    assert services.change_stock(reward, -1) is True
+    assert services.change_stock(reward, -1) is False
     assert reward.stock == 0
-    services.put_back(reward)
-    assert reward.stock == 1
+    assert services.change_stock(reward, +5) is True and reward.stock == 5
+    assert services.change_stock(reward, -6) is False and reward.stock == 5  # all or nothing
+    assert services.change_stock(reward, -5) is True and reward.stock == 0
     unlimited = make_reward("Coffee", 100)
-    assert services.take_one(unlimited) is True and unlimited.stock is None
-    services.put_back(unlimited)
-    assert unlimited.stock is None
+    assert services.change_stock(unlimited, -1) is True and unlimited.stock is None
+    assert services.change_stock(unlimited, +1) is True and unlimited.stock is None
+    assert count(AuditEntry) == 0  # redemptions and cancellations are audited as such, not per unit
+
+
+def test_staff_stock_changes_are_audited_with_the_stock_before_and_after(app):
+    ops = make_staff("operations")
+    reward = make_reward("Tote bag", 100, stock=4)
+    db.session.commit()
+    services.restock(reward, ops, unlimited=False, change=3)
+    services.restock(reward, ops, unlimited=False, change=-7)
+    with pytest.raises(services.StockError) as short:
+        services.restock(reward, ops, unlimited=False, change=-1)
+    assert (short.value.code, short.value.available) == ("short", 0)
+    services.restock(reward, ops, unlimited=True)
+    assert reward.stock is None
+    services.restock(reward, ops, unlimited=True, change=0)  # already unlimited: nothing to do
+    with pytest.raises(services.StockError):
+        services.restock(reward, ops, unlimited=False, change=-2)  # an unlimited stock cannot start below 0
+    services.restock(reward, ops, unlimited=False, change=12)
+    assert reward.stock == 12
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "reward.stock")
+                                 .order_by(AuditEntry.id)).all()
+    assert [(e.before["stock"], e.after["stock"], e.actor_staff_id) for e in entries] == [
+        (4, 7, ops.id), (7, 0, ops.id), (0, None, ops.id), (None, 12, ops.id)]
 
 
 def test_voucher_codes_read_as_typed_or_scanned():
@@ -359,9 +380,17 @@ def test_operations_and_admin_see_the_catalogue(client, role):
 
 
 def reward_form(**changes):
+    """What the new-reward form posts (the edit form posts stock_change instead of stock)."""
     return {"name": "Canvas tote", "name_zh": "帆布袋", "description": "Sturdy.", "description_zh": "",
             "points_cost": "800", "stock": "40", "min_tier": "", "available_from": "", "available_until": "",
             **changes}
+
+
+def edit_form(**changes):
+    """What the edit form posts for a limited stock, nothing changed but what `changes` says."""
+    data = reward_form(stock_change="", **changes)
+    del data["stock"]
+    return data
 
 
 def test_staff_add_a_reward_with_a_picture_and_members_see_it(client, app):
@@ -400,10 +429,10 @@ def test_staff_edit_and_deactivate_but_never_delete_a_reward(client, issued):
     db.session.commit()
     login(client, ops.email)
     url = f"/admin/rewards/{tote.id}"
-    response = post_form(client, url, reward_form(name="Tote bag", points_cost="450", stock=""), page=url)
+    response = post_form(client, url, edit_form(name="Tote bag", points_cost="450", unlimited="y"), page=url)
     assert response.status_code == 303
     db.session.refresh(tote)
-    assert (tote.points_cost, tote.stock) == (450, None)  # an empty stock is unlimited
+    assert (tote.points_cost, tote.stock) == (450, None)  # "Unlimited stock" ticked
     db.session.refresh(redemption)
     assert redemption.points == 300  # what it cost then
     audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "reward.update"))
