@@ -21,6 +21,12 @@ AUDIT_ACTION_NAMES = {
     "purchase.record": _l("Purchase recorded"),
     "api_key.create": _l("API key made"),
     "api_key.revoke": _l("API key revoked"),
+    "staff.role_change": _l("Staff role changed"),
+    "staff.password_change": _l("Staff password changed"),
+    "staff.2fa_enrol": _l("Two-factor sign-in set up"),
+    "staff.2fa_reenrol": _l("Two-factor sign-in set up again"),
+    "staff.2fa_reset": _l("Two-factor sign-in reset by the team lead"),
+    "staff.2fa_recovery_code_used": _l("Recovery code used to log in"),
 }
 
 # The keys of an audit entry's before/after state.
@@ -34,4 +40,6 @@ AUDIT_FIELD_NAMES = {
     "source": _l("Source"),
     "name": _l("Name"),
     "prefix": _l("Key starts with"),
+    "role": _l("Role"),
+    "recovery_codes_left": _l("Recovery codes left"),
 }
