@@ -107,6 +107,7 @@ def confirm_two_factor():
             form.code.errors.append(_("That code is not right. Check the time on your phone and try the newest code."))
         return _two_factor_page(status=422, confirm_form=form)
     db.session.commit()
+    login_user(current_user._get_current_object())  # this session carries the new version
     # Shown in this response only (not flashed: the session cookie is signed, not secret), so no
     # redirect after this POST; the page says to keep them now.
     return render_page("auth/two_factor_codes.html", codes=codes)

@@ -200,7 +200,8 @@ def cancel_enrolment(staff):
 
 
 def confirm_enrolment(staff, code, now=None):
-    """Switch to the waiting secret when `code` comes from it: new recovery codes, audited.
+    """Switch to the waiting secret when `code` comes from it: new recovery codes, the account's
+    other sessions end (the caller keeps its own), audited.
 
     Returns the ten recovery codes in plain text (to show once), or None when the code is wrong.
     """
@@ -211,6 +212,7 @@ def confirm_enrolment(staff, code, now=None):
     staff.totp_secret, staff.totp_pending_secret = staff.totp_pending_secret, None
     staff.totp_enabled_at = utcnow()
     staff.totp_last_counter = step  # the code that confirmed it cannot also log in
+    staff.session_version += 1
     codes = new_recovery_codes(staff)
     record("staff.2fa_reenrol" if again else "staff.2fa_enrol", staff, actor=staff,
            after={"recovery_codes_left": len(codes)})

@@ -198,6 +198,19 @@ def test_the_code_step_expires_after_five_minutes(client):
     assert "not finished within five minutes" in html(client.get("/login"))
 
 
+def test_a_password_reset_does_not_skip_the_code(client):
+    from portal.auth import services
+
+    staff = make_staff("operations", email="olive@example.com")
+    secret, _codes = enrol_staff(staff)
+    services.reset_password(staff, "fresh-meadow-8812")
+    db.session.flush()
+    response = login(client, "olive@example.com", "fresh-meadow-8812")
+    assert response.headers["Location"].startswith("/login/two-factor")
+    assert client.get("/admin/").status_code == 302
+    assert two_factor_step(client, code_now(secret)).headers["Location"] == "/admin/"
+
+
 def test_without_the_password_step_there_is_no_code_step(client):
     staff = make_staff("operations", email="olive@example.com")
     secret, _codes = enrol_staff(staff)
@@ -286,10 +299,14 @@ def test_in_development_enrolment_is_optional(client):
     assert "Set up two-factor" in page and "Staff must use" not in page
 
 
-def test_setting_up_again_needs_the_password_or_a_current_code_and_is_audited(client):
+def test_setting_up_again_needs_the_password_or_a_current_code_and_is_audited(client, app):
     staff = make_staff("service", email="sam@example.com")
     secret, old_codes = enrol_staff(staff)
     db.session.commit()
+    other = app.test_client()
+    login(other, "sam@example.com")
+    two_factor_step(other, code_now(secret, offset=-30))
+    assert other.get("/admin/").status_code == 200
     login(client, "sam@example.com")
     two_factor_step(client, code_now(secret))
     refused = post_form(client, "/admin/account/two-factor/start", {"proof": "not my password"},
@@ -301,7 +318,8 @@ def test_setting_up_again_needs_the_password_or_a_current_code_and_is_audited(cl
     assert new_secret != secret
     done = post_form(client, "/admin/account/two-factor/confirm", {"code": code_now(new_secret)},
                      page="/admin/account/two-factor")
-    assert done.status_code == 200
+    assert done.status_code == 200 and "every other session of yours has ended" in html(done)
+    assert client.get("/admin/").status_code == 200 and other.get("/admin/").status_code == 302
     db.session.expire_all()
     assert staff.totp_secret == new_secret and not two_factor.use_recovery_code(staff, old_codes[0])
     assert [e.action for e in audit("staff.2fa_reenrol")] == ["staff.2fa_reenrol"]
