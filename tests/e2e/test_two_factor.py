@@ -3,15 +3,19 @@ with a recovery code; a staff user changes their password. Each makes its own st
 
 import re
 import time
+import uuid
 from types import SimpleNamespace
 
 import pyotp
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
+from portal.auth.models import StaffUser
 from portal.extensions import db
 from tests.e2e.conftest import assert_accessible, click_and_load, log_in, submit_login, unique_email
 from tests.factories import make_staff
+from tests.helpers import enrol_staff
 
 pytestmark = pytest.mark.e2e
 
@@ -117,3 +121,39 @@ def test_staff_user_changes_their_password(page, new_staff):
     assert answer.status == 422  # the old password no longer works
     submit_login(page, pat.email, "maple-orchard-2265")
     page.wait_for_url("**/admin/")
+
+
+def test_team_lead_resets_a_staff_users_two_factor_and_changes_their_role(page, new_staff, live_server):
+    lead = new_staff(role="admin", name="Lena Lead", password="granite-ridge-4410")
+    olive = new_staff(role="operations", name=f"Olive {uuid.uuid4().hex[:6]}")
+    with live_server.app.app_context():
+        enrol_staff(db.session.scalar(select(StaffUser).where(StaffUser.email == olive.email)))
+        db.session.commit()
+    log_in(page, lead.email, lead.password)
+    page.wait_for_url("**/admin/")
+    click_and_load(page, page.get_by_role("navigation", name="Staff").get_by_role("link", name="Staff", exact=True))
+    expect(page.get_by_role("heading", name="Staff", exact=True)).to_be_visible()
+    assert_accessible(page)
+    item = page.get_by_role("listitem").filter(has=page.get_by_role("heading", name=olive.name))
+    expect(item).to_contain_text("On, 10 recovery codes left")
+
+    page.once("dialog", lambda dialog: dialog.accept())  # "Reset two-factor for …?"
+    item.get_by_role("button", name=f"Reset two-factor for {olive.name}").click()
+    expect(page.get_by_text(f"Two-factor is reset for {olive.name}")).to_be_visible()
+    expect(item).to_contain_text("Not set up")
+
+    item.get_by_label("Role", exact=True).select_option(label="Member service")
+    click_and_load(page, item.get_by_role("button", name=f"Change role of {olive.name}"))
+    expect(item.get_by_text("This field is required.")).to_be_visible()  # a reason is needed
+    assert_accessible(page)
+    item.get_by_label("Role", exact=True).select_option(label="Member service")
+    item.get_by_label("Reason", exact=True).fill("Moved to the service desk")
+    click_and_load(page, item.get_by_role("button", name=f"Change role of {olive.name}"))
+    expect(page.get_by_text(f"{olive.name} is now Member service.")).to_be_visible()
+
+    click_and_load(page, page.get_by_role("navigation", name="Staff").get_by_role("link", name="Audit log"))
+    reason = page.get_by_role("row").filter(has_text="Moved to the service desk")
+    expect(reason).to_contain_text("Staff role changed")
+    expect(reason).to_contain_text("Member operations → Member service")
+    expect(page.get_by_role("row").filter(has_text="Two-factor sign-in reset by the team lead").first).to_contain_text(
+        "Lena Lead")
