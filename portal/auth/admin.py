@@ -58,7 +58,7 @@ def change_password():
     return render_page("auth/staff_password.html", status=status, form=form)
 
 
-def _two_factor_page(status=200, confirm_form=None, proof_form=None, error=None):
+def _two_factor_page(status=200, confirm_form=None, proof_form=None):
     staff = current_user
     secret = staff.totp_pending_secret
     setup = None
@@ -69,7 +69,7 @@ def _two_factor_page(status=200, confirm_form=None, proof_form=None, error=None)
         "auth/two_factor_setup.html", status=status, staff=staff, setup=setup,
         confirm_form=confirm_form or TwoFactorConfirmForm(formdata=None),
         proof_form=proof_form or TwoFactorProofForm(formdata=None),
-        codes_left=two_factor.recovery_codes_left(staff), required=two_factor.required(), error=error,
+        codes_left=two_factor.recovery_codes_left(staff), required=two_factor.required(),
     )
 
 
