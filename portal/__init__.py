@@ -19,6 +19,7 @@ def create_app(config=None):
     from portal import cli, errors, i18n, presentation, security, sqlite
     from portal.admin.views import bp as admin_bp
     from portal.api.views import bp as api_bp
+    from portal.auth.admin import bp as staff_bp
     from portal.auth.sessions import init_login
     from portal.auth.views import bp as auth_bp
     from portal.care.views import bp as care_bp
@@ -62,6 +63,7 @@ def create_app(config=None):
     app.register_blueprint(rewards_bp)
     app.register_blueprint(rewards_admin_bp, url_prefix="/admin/rewards")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(staff_bp, url_prefix="/admin")
     app.register_blueprint(purchases_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     errors.init_app(app)

@@ -114,6 +114,9 @@ class Config:
         self.RATELIMIT_STORAGE_URI = _env("PORTAL_RATELIMIT_STORAGE_URI")
         self.RATELIMIT_HEADERS_ENABLED = False
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down mid-run: count in memory
+        # Staff two-factor sign-in: "required" (staff must enrol before /admin) or "optional".
+        self.STAFF_2FA = _env("PORTAL_STAFF_2FA", "required" if production else "optional").strip().lower()
+        self.TWO_FACTOR_PENDING_SECONDS = 300  # the time between the password and the code
 
         self.LANGUAGES = {"en": "English", "zh_Hant": "中文"}
         self.BABEL_DEFAULT_LOCALE = "en"
@@ -130,3 +133,8 @@ class Config:
                 raise RuntimeError(
                     "PORTAL_ENV=production needs SECRET_KEY: a random string of 32 characters or more."
                 )
+        if self.STAFF_2FA not in ("required", "optional"):
+            raise RuntimeError('PORTAL_STAFF_2FA must be "required" or "optional".')
+        if self.PORTAL_ENV == "production" and self.STAFF_2FA != "required":
+            raise RuntimeError('PORTAL_ENV=production needs staff two-factor: unset PORTAL_STAFF_2FA '
+                               'or set it to "required".')

@@ -7,9 +7,11 @@ locale; a signed number always has its sign, and a minus is the real minus sign 
 
 from datetime import date
 
+import segno
 from babel.dates import format_skeleton
 from flask_babel import format_date, format_datetime, format_decimal, format_number, get_locale
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 MINUS = "\u2212"
 # "31 Dec 2026" reads better than the US "Dec 31, 2026" for the programme's English readers;
@@ -70,6 +72,12 @@ AUDIT_ACTION_NAMES = {
     "purchase.record": _l("Purchase recorded"),
     "api_key.create": _l("API key made"),
     "api_key.revoke": _l("API key revoked"),
+    "staff.role_change": _l("Staff role changed"),
+    "staff.password_change": _l("Staff password changed"),
+    "staff.2fa_enrol": _l("Two-factor sign-in set up"),
+    "staff.2fa_reenrol": _l("Two-factor sign-in set up again"),
+    "staff.2fa_reset": _l("Two-factor sign-in reset by the team lead"),
+    "staff.2fa_recovery_code_used": _l("Recovery code used to log in"),
 }
 
 # The keys of an audit entry's before/after state.
@@ -84,6 +92,8 @@ AUDIT_FIELD_NAMES = {
     "name": _l("Name"),
     "stock": _l("Stock"),
     "prefix": _l("Key starts with"),
+    "role": _l("Role"),
+    "recovery_codes_left": _l("Recovery codes left"),
     "active": _l("In the catalogue"),
 }
 
@@ -117,6 +127,17 @@ def month_day(member):
     if not (member.birthday_month and member.birthday_day):
         return None
     return format_skeleton("MMMMd", date(2000, member.birthday_month, member.birthday_day), locale=get_locale())
+
+
+def qr_svg(data, label):
+    """`data` as a QR code: <svg> markup with attributes only (the CSP forbids inline styles),
+    sized by CSS through its viewBox, named `label` for screen readers."""
+    svg = segno.make(data, error="m").svg_inline(
+        scale=1, border=4, dark="#000", light="#fff", omitsize=True, svgclass="qr",
+    )
+    named = f'<svg role="img" aria-label="{escape(label)}" shape-rendering="crispEdges" '
+    # segno writes only numbers and its own attribute values into the markup; the label is escaped.
+    return Markup(svg.replace("<svg ", named, 1))  # noqa: S704
 
 
 FILTERS = {"signed_points": signed_points, "calendar_date": calendar_date, "moment": moment, "money": money}

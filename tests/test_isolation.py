@@ -87,6 +87,32 @@ def test_staff_routes_refuse_a_member_and_write_nothing(client, two_members):
     assert db.session.scalar(select(func.count()).select_from(PointsEntry)) == before
 
 
+def test_staff_account_pages_refuse_members_and_staff_pages_refuse_other_roles(client, two_members):
+    """Members get 403 on every staff-account page; only the team lead manages other staff."""
+    from portal.auth.models import StaffUser
+    from tests.factories import make_staff
+
+    ann, _bea, _entries = two_members
+    ops = make_staff("operations", name="Olive Ops")
+    login(client, ann.email)
+    token = csrf_token(client, "/profile")
+    for url in ("/admin/account", "/admin/account/password", "/admin/account/two-factor", "/admin/staff"):
+        assert client.get(url).status_code == 403, url
+    for url in ("/admin/account/password", "/admin/account/two-factor/start", "/admin/account/two-factor/confirm",
+                "/admin/account/two-factor/cancel", f"/admin/staff/{ops.id}/role",
+                f"/admin/staff/{ops.id}/two-factor/reset"):
+        assert client.post(url, data={"csrf_token": token, "role": "admin", "reason": "x"}).status_code == 403, url
+    service = make_staff("service", name="Sam Service")
+    client.post("/logout", data={"csrf_token": token})
+    login(client, service.email)
+    token = csrf_token(client, "/admin/account")
+    assert client.get("/admin/staff").status_code == 403
+    for url in (f"/admin/staff/{ops.id}/role", f"/admin/staff/{ops.id}/two-factor/reset"):
+        assert client.post(url, data={"csrf_token": token, "role": "admin", "reason": "x"}).status_code == 403, url
+    assert db.session.get(StaffUser, ops.id).role == "operations"
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
 def test_form_fields_naming_another_member_change_only_ones_own_profile(client, two_members):
     ann, bea, _ = two_members
     login(client, ann.email)
@@ -191,6 +217,9 @@ def test_every_route_is_covered_by_these_isolation_tests(app):
         "admin.record_purchase", "purchases.import_purchases", "purchases.preview_purchases",
         "purchases.confirm_import", "purchases.api_key_list", "purchases.create_api_key",
         "purchases.revoke_api_key", "api.create_purchase",
+        "staff.account", "staff.change_password", "staff.two_factor_setup", "staff.start_two_factor",
+        "staff.confirm_two_factor", "staff.cancel_two_factor", "staff.staff_list", "staff.change_role",
+        "staff.reset_two_factor",
     }
     endpoints = {r.endpoint for r in app.url_map.iter_rules()}
     assert endpoints - public - covered == set()

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from portal.auth.passwords import password_problem
@@ -41,3 +41,29 @@ class ChangePasswordForm(FlaskForm):
                                      render_kw={"autocomplete": "current-password"})
     new_password = PasswordField(_l("New password"), validators=[DataRequired(), check_password],
                                  render_kw={"autocomplete": "new-password", "minlength": 8})
+
+
+class TwoFactorLoginForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)],
+                       render_kw={"autocomplete": "one-time-code", "autocapitalize": "off",
+                                  "spellcheck": "false"})
+
+
+class TwoFactorConfirmForm(FlaskForm):
+    code = StringField(_l("Code from the app"), validators=[DataRequired(), Length(max=40)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+
+
+class TwoFactorProofForm(FlaskForm):
+    proof = PasswordField(_l("Your password or a code from your app"),
+                          validators=[DataRequired(), Length(max=256)],
+                          render_kw={"autocomplete": "current-password"})
+
+
+class StaffRoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+
+    def setup(self, role_names):
+        self.role.choices = list(role_names.items())
+        return self

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.auth.roles import ROLES
@@ -74,11 +74,37 @@ class StaffUser(Credentials, db.Model):
     name: Mapped[str] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
+    # Two-factor sign-in (TOTP). The secret never leaves the server except on the enrolment page;
+    # a new one waits in totp_pending_secret until a code from it is confirmed. The last time step
+    # used is kept so that a code is accepted once only.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_counter: Mapped[int | None]
+
+    def __repr__(self):
+        return f"<StaffUser {self.id} {self.role}>"  # never the secrets
 
     @property
     def is_active(self):
         return self.active
 
+    @property
+    def two_factor_enabled(self):
+        return self.totp_enabled_at is not None and self.totp_secret is not None
+
     def has_role(self, *roles):
         """True when the staff user holds one of `roles` (admin holds every role)."""
         return self.role == "admin" or self.role in roles
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator app; only its argon2 hash is kept."""
+
+    __tablename__ = "staff_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,10 +2,11 @@
 
 from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
-from portal.auth import services
-from portal.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm
+from portal.auth import services, two_factor
+from portal.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm, TwoFactorLoginForm
 from portal.auth.tokens import LinkError
 from portal.extensions import db, limiter
 from portal.htmx import hx_redirect, render_page
@@ -56,6 +57,8 @@ def login():
             error = _("The email or password is not right.")
         else:
             db.session.commit()
+            if two_factor.needs_second_factor(account):
+                return start_second_factor(account, form.remember.data)
             session.clear()  # a fresh session: nothing from before login carries over
             login_user(account, remember=form.remember.data)
             session["lang"] = account.language
@@ -112,3 +115,58 @@ def reset_password(token):
         return redirect(url_for("auth.login"), 303)
     status = 422 if form.errors else 200
     return render_page("auth/reset.html", status=status, form=form, account=account)
+
+
+# --- the second step of a staff login: a code from the app or a recovery code ------------------
+
+PENDING = "two_factor_pending"
+
+
+def start_second_factor(account, remember):
+    """The password was right: remember who (not logged in yet) and ask for the code."""
+    language = account.language
+    session.clear()  # a fresh session: nothing from before login carries over
+    session[PENDING] = two_factor.pending_marker(account, remember)
+    session["lang"] = language
+    return redirect(url_for("auth.two_factor_login", next=safe_next(request.args.get("next"))), 303)
+
+
+def _pending_key():
+    marker = session.get(PENDING)
+    return f"acct-2fa:{marker.get('id') if isinstance(marker, dict) else ''}"
+
+
+@bp.route("/login/two-factor", methods=["GET", "POST"])
+@limiter.limit(_per_account, key_func=_pending_key, methods=["POST"], deduct_when=_login_failed)
+@limiter.limit(_per_address, methods=["POST"], deduct_when=_login_failed)
+def two_factor_login():
+    found = two_factor.account_for_marker(session.get(PENDING))
+    if found is None:
+        session.pop(PENDING, None)
+        flash(_("Please log in again: the sign-in was not finished within five minutes."), "info")
+        return redirect(url_for("auth.login"), 303)
+    account, remember = found
+    form = TwoFactorLoginForm()
+    error = None
+    if form.validate_on_submit():
+        used = two_factor.use_second_factor(account, form.code.data)
+        if used:
+            left = two_factor.recovery_codes_left(account) if used == "recovery" else None
+            db.session.commit()
+            language = session.get("lang")
+            session.clear()
+            login_user(account, remember=remember)
+            session["lang"] = language or account.language
+            if used == "recovery":
+                flash(ngettext("You used a recovery code. %(num)d is left.",
+                               "You used a recovery code. %(num)d are left.", left), "info")
+                if left <= 3:
+                    flash(_("Set up two-factor again in My account to get ten new recovery codes."), "info")
+            return redirect(safe_next(request.args.get("next")) or home_for(account), 303)
+        db.session.commit()
+        g.login_failed = True
+        error = _("That code is not right, or it was used already. Try the newest code from your app.")
+    elif request.method == "POST":
+        g.login_failed = True
+    status = 422 if request.method == "POST" else 200
+    return render_page("auth/two_factor.html", status=status, form=form, error=error)

@@ -1,9 +1,7 @@
-"""The membership card: a signed token that names the member, and its QR code as inline SVG."""
+"""The membership card: a signed token that names the member (its QR code: presentation.qr_svg)."""
 
-import segno
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from markupsafe import Markup, escape
 
 SALT = "member-card"
 
@@ -24,14 +22,3 @@ def member_for_card_token(token):
     except (BadSignature, TypeError, ValueError):
         return None
     return member_id if isinstance(member_id, int) and not isinstance(member_id, bool) else None
-
-
-def qr_svg(data, label):
-    """`data` as a QR code: <svg> markup with attributes only (the CSP forbids inline styles),
-    sized by CSS through its viewBox, named `label` for screen readers."""
-    svg = segno.make(data, error="m").svg_inline(
-        scale=1, border=4, dark="#000", light="#fff", omitsize=True, svgclass="qr",
-    )
-    named = f'<svg role="img" aria-label="{escape(label)}" shape-rendering="crispEdges" '
-    # segno writes only numbers and its own attribute values into the markup; the label is escaped.
-    return Markup(svg.replace("<svg ", named, 1))  # noqa: S704

@@ -15,9 +15,10 @@ from portal.i18n import current_language
 from portal.members import ledger, services, tiers, timeline
 from portal.members import signup as signups
 from portal.members.benefits import compare_tiers, tiers_with_benefits
-from portal.members.card import card_token, qr_svg
+from portal.members.card import card_token
 from portal.members.forms import PointsFilterForm, ProfileForm, SignupForm
 from portal.models import utcnow
+from portal.presentation import qr_svg
 
 bp = Blueprint("members", __name__)
 

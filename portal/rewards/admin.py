@@ -6,6 +6,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.auth import roles
 from portal.auth.access import staff_required
 from portal.extensions import db
 from portal.htmx import hx_redirect, render_page
@@ -22,7 +23,6 @@ from portal.rewards.models import Redemption, Reward
 
 admin_bp = Blueprint("rewards_admin", __name__)
 
-STAFF_ROLES = ("operations",)  # and admin, who holds every role
 UPLOAD_ENDPOINTS = {"rewards_admin.create", "rewards_admin.update"}
 FORM_ALLOWANCE = 256 * 1024  # the other fields and the multipart framing around a picture
 
@@ -56,19 +56,19 @@ def _form_page(form, reward=None, status=200):
 
 
 @admin_bp.get("/")
-@staff_required(*STAFF_ROLES)
+@staff_required(*roles.REWARDS)
 def index():
     return render_page("rewards/admin_list.html", rewards=services.all_rewards())
 
 
 @admin_bp.get("/new")
-@staff_required(*STAFF_ROLES)
+@staff_required(*roles.REWARDS)
 def new():
     return _form_page(_reward_form())
 
 
 @admin_bp.post("/new")
-@staff_required(*STAFF_ROLES)
+@staff_required(*roles.REWARDS)
 def create():
     form = _reward_form()
     if not form.validate():
@@ -80,14 +80,14 @@ def create():
 
 
 @admin_bp.get("/<int:reward_id>")
-@staff_required(*STAFF_ROLES)
+@staff_required(*roles.REWARDS)
 def edit(reward_id):
     reward = db.session.get(Reward, reward_id) or abort(404)
     return _form_page(_reward_form(reward), reward)
 
 
 @admin_bp.post("/<int:reward_id>")
-@staff_required(*STAFF_ROLES)
+@staff_required(*roles.REWARDS)
 def update(reward_id):
     reward = db.session.get(Reward, reward_id) or abort(404)
     form = _reward_form(reward)
@@ -106,7 +106,7 @@ def update(reward_id):
 
 
 @admin_bp.post("/<int:reward_id>/deactivate")
-@staff_required(*STAFF_ROLES)
+@staff_required(*roles.REWARDS)
 def deactivate(reward_id):
     """Take a reward out of the catalogue: members no longer see it; vouchers already issued stay valid."""
     reward = _set_active(reward_id, False)
@@ -115,7 +115,7 @@ def deactivate(reward_id):
 
 
 @admin_bp.post("/<int:reward_id>/activate")
-@staff_required(*STAFF_ROLES)
+@staff_required(*roles.REWARDS)
 def activate(reward_id):
     reward = _set_active(reward_id, True)
     flash(_("“%(name)s” is back in the catalogue.", name=reward.name), "success")
@@ -151,14 +151,14 @@ def _voucher_page(code="", problem=None, cancel_form=None, status=200):
 
 
 @admin_bp.get("/vouchers")
-@staff_required(*STAFF_ROLES)
+@staff_required(*roles.REWARDS)
 def vouchers():
     """The voucher desk: type or scan a code, then mark it used or cancel it."""
     return _voucher_page(VoucherSearchForm(request.args).code.data or "")
 
 
 @admin_bp.post("/vouchers/use")
-@staff_required(*STAFF_ROLES)
+@staff_required(*roles.REWARDS)
 def use_voucher():
     form = UseVoucherForm()
     if not form.validate():
@@ -175,7 +175,7 @@ def use_voucher():
 
 
 @admin_bp.post("/vouchers/<int:redemption_id>/cancel")
-@staff_required(*STAFF_ROLES)
+@staff_required(*roles.REWARDS)
 def cancel_redemption(redemption_id):
     redemption = db.session.get(Redemption, redemption_id) or abort(404)
     code = redemption.voucher_code

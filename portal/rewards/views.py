@@ -9,7 +9,7 @@ from portal.auth.access import member_required
 from portal.extensions import db
 from portal.htmx import hx_redirect, render_page
 from portal.i18n import localized
-from portal.members.card import qr_svg
+from portal.presentation import qr_svg
 from portal.rewards import pictures, services
 from portal.rewards.forms import RedeemForm
 from portal.rewards.models import Reward

@@ -5,7 +5,8 @@ import re
 import pytest
 from itsdangerous import URLSafeSerializer
 
-from portal.members.card import card_token, member_for_card_token, qr_svg
+from portal.members.card import card_token, member_for_card_token
+from portal.presentation import qr_svg
 from tests.conftest import login
 from tests.factories import make_member
 
