@@ -53,7 +53,7 @@ def greet_birthdays(today, member_ids=None):
             continue
         bonus = member.tier.birthday_bonus  # the tier on the day, before the bonus can raise it
         if bonus > 0:
-            ledger.earn(member, bonus, "birthday", birthday_key(member, today.year))
+            ledger.earn(member, bonus, "birthday", birthday_key(member, today.year), reason_code="birthday")
         greeting = BirthdayGreeting(member_id=member.id, year=today.year, points=bonus,
                                     emailed=member.marketing_emails)
         db.session.add(greeting)

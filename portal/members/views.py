@@ -16,6 +16,7 @@ from portal.members.benefits import compare_tiers, tiers_with_benefits
 from portal.members.card import card_token, qr_svg
 from portal.members.forms import PointsFilterForm, ProfileForm
 from portal.members.labels import POINTS_KIND_NAMES
+from portal.members.reasons import describe_reasons
 from portal.models import utcnow
 
 bp = Blueprint("members", __name__)
@@ -60,9 +61,11 @@ def home():
     offers = compare_tiers(tiers_with_benefits())  # loads every tier first: member.tier needs no query
     progress = tiers.progress(member, [offer.tier for offer in offers])
     next_offer = next((o for o in offers if o.tier is progress.next_tier), None)
+    activity = timeline.recent_activity(member, RECENT_ACTIVITY)
     return render_page(
         "members/home.html", member=member, progress=progress, next_offer=next_offer,
-        expiring=ledger.expiring_soon(member), activity=timeline.recent_activity(member, RECENT_ACTIVITY),
+        expiring=ledger.expiring_soon(member), activity=activity,
+        describe=describe_reasons(activity, tiers=[offer.tier for offer in offers]),
     )
 
 
@@ -88,6 +91,7 @@ def points():
     return render_page(
         "members/points.html", block="history", member=member, form=form, kind=kind, after=after,
         entries=entries, has_more=has_more, expiring=ledger.expiring_soon(member), now=utcnow(),
+        describe=describe_reasons(entries),
     )
 
 
