@@ -76,7 +76,7 @@ def upgrade():
     bought = bind.execute(
         sa.select(entries.c.id, purchases.c.reference)
         .join(purchases, purchases.c.points_entry_id == entries.c.id)
-        .where(generated, entries.c.kind == "purchase", entries.c.reason == purchases.c.reference)
+        .where(entries.c.kind == "purchase", entries.c.reason == purchases.c.reference)  # by staff too
     ).all()
     _write(entries, [(i, "", "purchase", {"reference": reference}) for i, reference in bought])
     redeemed = bind.execute(
@@ -122,9 +122,11 @@ def downgrade():
 
     with op.batch_alter_table('redemptions', schema=None) as batch_op:
         batch_op.drop_index('ix_redemptions_member_used')
-    with op.batch_alter_table('tier_changes', schema=None) as batch_op:
-        batch_op.drop_column('reason_params')
-        batch_op.drop_column('reason_code')
-    with op.batch_alter_table('points_entries', schema=None) as batch_op:
-        batch_op.drop_column('reason_params')
-        batch_op.drop_column('reason_code')
+    for table in ('tier_changes', 'points_entries'):
+        for column in ('reason_params', 'reason_code'):
+            if bind.dialect.name == "sqlite":
+                # SQLite (3.35+) drops a plain column in place; a batch copy would drop the table,
+                # which the tables that refer to it do not allow.
+                op.execute(f'ALTER TABLE {table} DROP COLUMN {column}')
+            else:
+                op.drop_column(table, column)
