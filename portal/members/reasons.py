@@ -6,14 +6,16 @@ points reached 1,115" in English and 「資格積分達到 1,115」 in Chinese. 
 `reason` and is shown as typed.
 
 A parameter may name a thing that has a name of its own in each language (a reward, a tier).
-`describe_reasons(rows)` loads the things that a page's rows name with one query per kind, the
-first time a reason is rendered; the feature that owns the thing registers how to load it
+`describe_reasons(rows)` looks up the names of the things that a page's rows name, of every kind
+in one query, the first time a reason is rendered; the feature that owns the thing registers how
 (`register_subject`), so members need not import rewards.
 """
 
+from dataclasses import dataclass
+
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import String, cast, literal_column, select, union_all
 
 from portal.extensions import db
 from portal.i18n import localized
@@ -34,21 +36,50 @@ TEXTS = {
     "redemption": lambda p: p["reward_id"],
 }
 
-# parameter -> (kind of subject, the field holding its name in each language); see register_subject
+# parameter -> the kind of thing it names; each kind registers how to look up its names
 SUBJECT_PARAMS = {"tier": "tier", "reward_id": "reward"}
-_LOADERS = {}
+_QUERIES = {}
 
 
-def register_subject(kind, loader):
-    """`loader(keys)` returns {key: object with a localized `name`} for the keys of a page (one query)."""
-    _LOADERS[kind] = loader
+@dataclass(frozen=True)
+class Subject:
+    """The names of a thing a reason names, in each language (what localized() reads)."""
+
+    name: str
+    name_zh: str
 
 
-def _tiers_by_code(codes):
-    return {tier.code: tier for tier in db.session.scalars(select(Tier).where(Tier.code.in_(codes)))}
+def register_subject(kind, query):
+    """`query(keys)` is a select of (key, name, name_zh) for those keys: the names of a page's
+    rows of every kind are looked up in one query (their UNION ALL)."""
+    _QUERIES[kind] = query
 
 
-register_subject("tier", _tiers_by_code)
+def _tier_names(codes):
+    return select(Tier.code.label("key"), Tier.name.label("name"), Tier.name_zh.label("name_zh")) \
+        .where(Tier.code.in_(codes))
+
+
+register_subject("tier", _tier_names)
+
+
+def _load_names(wanted):
+    """{kind: {key: Subject}} for {kind: keys}, in one query whatever the number of kinds."""
+    parts = [
+        select(literal_column("'" + kind + "'", String).label("kind"),
+               cast(sub.c.key, String).label("key"), sub.c.name, sub.c.name_zh)
+        for kind, keys in sorted(wanted.items()) if kind in _QUERIES and keys
+        for sub in [_QUERIES[kind](sorted(keys, key=str)).subquery()]
+    ]
+    if not parts:
+        return {}
+    keys_by_text = {kind: {str(key): key for key in keys} for kind, keys in wanted.items()}
+    found = {}
+    for kind, key, name, name_zh in db.session.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
+        original = keys_by_text[kind].get(key)
+        if original is not None:
+            found.setdefault(kind, {})[original] = Subject(name, name_zh or "")
+    return found
 
 
 class Reasons:
@@ -75,7 +106,8 @@ class Reasons:
         self.pending = []
         for kind, keys in wanted.items():
             self.tried.setdefault(kind, set()).update(keys)
-            self.known.setdefault(kind, {}).update(_LOADERS[kind](keys) if kind in _LOADERS else {})
+        for kind, names in _load_names(wanted).items():
+            self.known.setdefault(kind, {}).update(names)
 
     def __call__(self, row):
         if not row.reason_code:

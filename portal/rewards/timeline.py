@@ -6,7 +6,6 @@ Members does not import rewards: create_app() calls register() once the features
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Integer, select
 
-from portal.extensions import db
 from portal.members import reasons, timeline
 from portal.rewards.models import Redemption, Reward
 
@@ -24,13 +23,14 @@ def vouchers_used_query(member_id, limit):
     )
 
 
-def rewards_by_id(ids):
-    """The rewards that a page's reasons name, in one query."""
-    return {reward.id: reward for reward in db.session.scalars(select(Reward).where(Reward.id.in_(ids)))}
+def reward_names(ids):
+    """The names of the rewards that a page's reasons name (members/reasons.py runs it)."""
+    return select(Reward.id.label("key"), Reward.name.label("name"), Reward.name_zh.label("name_zh")) \
+        .where(Reward.id.in_(ids))
 
 
 def register():
     """Add the "voucher used" rows to the timeline, and the rewards' names to the ledger's reasons."""
     timeline.register_source("reward", vouchers_used_query, lambda row: _l("Voucher used"),
                              params=lambda row: {"reward_id": row.ref_id})
-    reasons.register_subject("reward", rewards_by_id)
+    reasons.register_subject("reward", reward_names)
