@@ -128,6 +128,17 @@ def test_home_shows_tier_balance_expiring_points_progress_benefits_and_activity(
     assert 'href="/card">Membership card</a>' in html and 'href="/benefits"' in html
 
 
+@pytest.mark.parametrize(("language", "heading", "not_a_deadline"), [
+    ("en", "How qualifying points work", "It is not a deadline"),
+    ("zh_Hant", "有效積分怎麼算", "這不是截止日期"),
+])
+def test_the_benefits_page_explains_when_points_stop_counting(client, app, language, heading, not_a_deadline):
+    make_member(email="ann.benefits@example.com", language=language)
+    login(client, "ann.benefits@example.com")
+    html = text(client.get("/benefits"))
+    assert f'<h2 id="qualifying-heading">{heading}</h2>' in html and not_a_deadline in html
+
+
 def test_home_of_a_new_member_is_calm(client, app):
     make_member(name="Ann Lee", email="ann@example.com", tier="silver")
     login(client, "ann@example.com")
