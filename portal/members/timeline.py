@@ -18,7 +18,6 @@ from portal.extensions import db
 from portal.i18n import localized
 from portal.members.labels import POINTS_KIND_NAMES
 from portal.members.models import PointsEntry, Tier, TierChange
-from portal.models import UTCDateTime
 
 # Every source's query selects these, in this order, with these labels.
 COLUMNS = ("when", "source", "kind", "amount", "reason_code", "reason_params", "reason", "ref_id", "row_id")
@@ -120,17 +119,11 @@ def recent_activity(member, limit=6):
         source = SOURCES.get(row.source)
         if source is None:
             continue
-        when = UTCDateTime().process_result_value(_as_datetime(row.when), None)
         items.append(Activity(
-            when=when, source=row.source, kind=row.kind, label=source.label(row), amount=row.amount,
+            when=row.when, source=row.source, kind=row.kind, label=source.label(row), amount=row.amount,
             reason_code=row.reason_code,
             reason_params=source.params(row) if source.params is not None else row.reason_params,
             reason=row.reason or "", ref_id=row.ref_id,
         ))
     return items
-
-
-def _as_datetime(value):
-    """SQLite hands a UNION's timestamps back as text."""
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
 

@@ -36,7 +36,8 @@ def give_every_generated_reason(member, staff, now=None):
     record_purchase(member, Decimal("700.00"), now - timedelta(hours=3), "R-1", "staff", actor=staff)
     record_purchase(member, Decimal("480.00"), now - timedelta(hours=2), "R-2", "api")  # 1,180: Silver
     coffee = make_reward(name="Coffee for two", name_zh="咖啡兩杯", points_cost=300)
-    rewards.redeem(member, coffee, "coffee", now=now - timedelta(hours=1))
+    voucher = rewards.redeem(member, coffee, "coffee", now=now - timedelta(hours=1))
+    rewards.mark_used(voucher.voucher_code, staff)  # on the home's timeline: "Voucher used"
     today = programme_today(now)
     member.birthday_month, member.birthday_day = today.month, today.day
     greet_birthdays(today, [member.id])  # Silver's birthday bonus
@@ -97,6 +98,8 @@ def test_in_chinese_no_generated_reason_is_english(client, mei):
     home = client.get("/").get_data(as_text=True)
     shown = details(points) + details(home)
     assert "咖啡兩杯" in shown and "生日快樂！" in shown and "單號 R-1" in shown
+    labels = re.findall(r"<strong>(.*?)</strong>", home.split('id="activity-heading"')[1])
+    assert {"兌換券已使用", "調整為銀牌會員"} <= set(labels) and not [x for x in labels if ENGLISH.search(x)]
     assert "每月等級審核：有效積分 1,380 點，金牌會員需要 5,000 點" in shown
     english = [d for d in shown if ENGLISH.search(REFERENCES.sub("", d)) and d != "Goodwill"]
     assert not english, english
