@@ -26,6 +26,7 @@ def create_app(config=None):
     from portal.members.views import bp as members_bp
     from portal.purchases.views import bp as purchases_bp
     from portal.rewards.admin import admin_bp as rewards_admin_bp
+    from portal.rewards.timeline import register as register_rewards_activity
     from portal.rewards.views import bp as rewards_bp
 
     settings = Config()
@@ -66,6 +67,7 @@ def create_app(config=None):
     app.register_blueprint(staff_bp, url_prefix="/admin")
     app.register_blueprint(purchases_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    register_rewards_activity()  # the timeline and the ledger's reasons, which members cannot import
     errors.init_app(app)
     cli.init_app(app)
     return app

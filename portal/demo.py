@@ -51,22 +51,32 @@ def seed_demo():
     return created
 
 
-SHOPS = ("Xinyi flagship store", "Online shop", "Taichung store", "Da'an store", "Airport outlet")
+# Receipt prefixes of the stores (Xinyi flagship, online shop, Taichung, Da'an, airport outlet)
+SHOPS = ("XY", "WEB", "TC", "DA", "AP")
+
+
+def _receipt(shop, at, n):
+    """A receipt number as the tills print them, e.g. XY-20250314-07: the reason of a purchase."""
+    return {"reason_code": "purchase", "reason_params": {"reference": f"{shop}-{at:%Y%m%d}-{n:02d}"}}
 
 
 def add_history(member, staff, now=None):
     """Eighteen months of believable activity: purchases, birthday bonuses, a survey, an event,
-    a promotion that partly expired, a staff adjustment. Deterministic, so re-running adds nothing."""
+    a promotion that partly expired, a staff adjustment. Deterministic, so re-running adds nothing.
+
+    What the portal would have written itself has a reason code (shown in the reader's language);
+    what staff typed stays as typed; earnings whose kind says it all (a survey, an event) have none.
+    """
     now = now or utcnow()
     rng = random.Random(20261123)
     start = add_months(now, -18)
     member.created_at = start - timedelta(days=2)  # she joined just before her first purchase
     key = f"demo:{member.id}:"
     promo_at = start + timedelta(days=3)
-    ledger.earn(member, 300, "purchase", key + "promo", at=promo_at,
-                expires_at=add_months(promo_at, 6), reason="Opening-week purchase, double points (valid 6 months)")
+    ledger.earn(member, 300, "purchase", key + "promo", at=promo_at,  # opening week: double points, 6 months
+                expires_at=add_months(promo_at, 6), **_receipt("XY", promo_at, 1))
     ledger.spend(member, 120, "redemption", key + "promo-use", at=promo_at + timedelta(days=40),
-                 reason="Points used for a discount at the till")
+                 reason="Points used for a discount at the till", actor=staff)
     month = 0
     while True:
         month_start = add_months(start, month)
@@ -78,19 +88,17 @@ def add_history(member, staff, now=None):
                 continue
             amount = rng.choice((25, 40, 60, 80, 110, 150, 200))
             ledger.earn(member, amount, "purchase", f"{key}purchase:{month}:{n}", at=at,
-                        reason=f"Purchase at {rng.choice(SHOPS)}")
+                        **_receipt(rng.choice(SHOPS), at, n + 1))
         if month_start.month == member.birthday_month:
             ledger.earn(member, 100, "birthday", f"{key}birthday:{month_start.year}", at=month_start,
-                        reason="Happy birthday!")
+                        reason_code="birthday")
         month += 1
     ledger.expire_due(member, now=add_months(promo_at, 6) + timedelta(hours=1))
     anniversary = add_months(now, -6) + timedelta(days=20)
-    ledger.earn(member, 180, "purchase", key + "anniversary", at=anniversary, expires_at=add_months(anniversary, 6),
-                reason="Anniversary sale purchase, double points (valid 6 months)")
-    ledger.earn(member, 50, "survey", key + "survey", at=add_months(now, -7),
-                reason="Thank you for answering the satisfaction survey")
-    ledger.earn(member, 150, "event_attendance", key + "event", at=add_months(now, -4),
-                reason="Attended the spring member tea party")
+    ledger.earn(member, 180, "purchase", key + "anniversary", at=anniversary,  # double points, 6 months
+                expires_at=add_months(anniversary, 6), **_receipt("WEB", anniversary, 1))
+    ledger.earn(member, 50, "survey", key + "survey", at=add_months(now, -7))
+    ledger.earn(member, 150, "event_attendance", key + "event", at=add_months(now, -4))
     ledger.adjust(member, 200, "Apology for a delivery that arrived a week late", staff, key + "adjustment",
                   at=add_months(now, -2))
 

@@ -15,6 +15,7 @@ from portal.i18n import localized
 from portal.mail import outbox
 from portal.mail.models import OUTBOX_STATUSES
 from portal.members import ledger, records, search, tiers
+from portal.members.reasons import describe_reasons
 from portal.presentation import AUDIT_ACTION_NAMES, MEMBER_STATUS_NAMES, POINTS_KIND_NAMES, REDEMPTION_STATUS_NAMES
 from portal.purchases import services as purchases
 from portal.purchases.forms import RecordPurchaseForm
@@ -60,6 +61,7 @@ def _member_page(member, *, adjust_form=None, tier_form=None, purchase_form=None
         tier_form=tier_form, purchase_form=purchase_form, notice=notice, kind_names=POINTS_KIND_NAMES,
         member_status_names=MEMBER_STATUS_NAMES, redemptions=redemptions,
         redemption_status_names=REDEMPTION_STATUS_NAMES,
+        describe=describe_reasons([*changes, *entries], tiers=every_tier),  # in the reader's language
     )
 
 

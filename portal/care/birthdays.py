@@ -54,7 +54,7 @@ def greet_birthdays(today, member_ids=None):
             continue
         bonus = member.tier.birthday_bonus  # the tier on the day, before the bonus can raise it
         if bonus > 0:
-            ledger.earn(member, bonus, "birthday", birthday_key(member, today.year))
+            ledger.earn(member, bonus, "birthday", birthday_key(member, today.year), reason_code="birthday")
         told = tell_member(member, "birthday", {"name": member.first_name, "points": bonus, "tier": member.tier},
                            kind="marketing", link=Link("members.points", _l("See my points")) if bonus else None)
         greeting = BirthdayGreeting(member_id=member.id, year=today.year, points=bonus,

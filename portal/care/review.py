@@ -14,7 +14,7 @@ from portal.members import ledger, tiers
 from portal.members.models import Member, Tier, TierChange
 from portal.models import utcnow
 
-REASON = "monthly tier review"
+REASON = "tier_review"  # the reason code of its tier changes (members/reasons.py)
 
 
 @dataclass
@@ -42,7 +42,7 @@ def reviewed_this_month(member, now):
     return db.session.scalar(
         select(TierChange.id).where(
             TierChange.member_id == member.id, TierChange.actor_staff_id.is_(None),
-            TierChange.reason.startswith(REASON), TierChange.created_at >= start_of_month(now),
+            TierChange.reason_code == REASON, TierChange.created_at >= start_of_month(now),
         ).limit(1)
     ) is not None
 
@@ -59,8 +59,8 @@ def review_tier(member, now=None, every=None):
     points, _ = tiers.qualifying_summary(member, now)
     if points >= current.threshold or reviewed_this_month(member, now):
         return None
-    reason = f"{REASON}: {points} qualifying points, {current.code} needs {current.threshold}"
-    change = tiers._move(member, lower[-1], reason, now=now)
+    change = tiers._move(member, lower[-1], "", now=now, reason_code=REASON,
+                         reason_params={"points": points, "tier": current.code, "threshold": current.threshold})
     return Review(change, current, lower[-1], points, current.threshold - points)
 
 

@@ -48,10 +48,11 @@ def _existing(key, member):
 
 
 def _append(member, amount, kind, key, *, reason="", actor=None, at=None, earning=False,
-            qualifying=0, expires_at=None, reverses=None):
+            qualifying=0, expires_at=None, reverses=None, reason_code=None, reason_params=None):
     at = at or utcnow()
     entry = PointsEntry(
         member_id=member.id, amount=amount, kind=kind, reason=reason or "", idempotency_key=key,
+        reason_code=reason_code, reason_params=reason_params,
         actor_staff_id=actor.id if actor is not None and actor.is_staff else None, created_at=at,
         remaining=amount if earning else None, qualifying=qualifying,
         expires_at=(expires_at or add_months(at, current_app.config["POINTS_EXPIRY_MONTHS"]))
@@ -87,10 +88,12 @@ def _take(member, amount, entry, at, first=None):
     db.session.flush()
 
 
-def earn(member, amount, kind, key, *, reason="", actor=None, at=None, expires_at=None):
+def earn(member, amount, kind, key, *, reason="", reason_code=None, reason_params=None, actor=None, at=None,
+         expires_at=None):
     """Add `amount` points of an earning `kind`; the tier rises at once if they qualify.
 
     `expires_at` shortens their life (a promotion); by default they last POINTS_EXPIRY_MONTHS.
+    The reason is either text as staff typed it or a code and its parameters (members/reasons.py).
     """
     if kind not in EARNING_KINDS:
         raise LedgerError(f"{kind!r} is not a kind of earning")
@@ -100,12 +103,20 @@ def earn(member, amount, kind, key, *, reason="", actor=None, at=None, expires_a
     if (entry := _existing(key, member)) is not None:
         return entry
     entry = _append(member, amount, kind, key, reason=reason, actor=actor, at=at, earning=True,
-                    qualifying=amount, expires_at=expires_at)
-    tiers.upgrade_if_qualified(member, now=at)
+                    qualifying=amount, expires_at=expires_at, reason_code=reason_code, reason_params=reason_params)
+    tiers.upgrade_if_qualified(member, now=_tier_moment(at))
     return entry
 
 
-def spend(member, amount, kind, key, *, reason="", actor=None, at=None):
+def _tier_moment(at):
+    """When to judge the tier after an earning dated `at`: now, whatever its date. Points dated in
+    the past count in today's window too (judged as of their date, they would miss the points
+    earned since); an earning dated ahead (a job catching up, a test) is judged as of its date."""
+    now = utcnow()
+    return at if at is not None and at > now else now
+
+
+def spend(member, amount, kind, key, *, reason="", reason_code=None, reason_params=None, actor=None, at=None):
     """Take `amount` (> 0) points, first-to-expire first; raises InsufficientPoints."""
     if amount <= 0:
         raise LedgerError("spend a positive number of points")
@@ -116,7 +127,8 @@ def spend(member, amount, kind, key, *, reason="", actor=None, at=None):
     expire_due(member, now=at, locked=True)
     if member.points_balance < amount:
         raise InsufficientPoints(f"balance {member.points_balance} is less than {amount}")
-    entry = _append(member, -amount, kind, key, reason=reason, actor=actor, at=at)
+    entry = _append(member, -amount, kind, key, reason=reason, actor=actor, at=at, reason_code=reason_code,
+                    reason_params=reason_params)
     _take(member, amount, entry, at)
     return entry
 
@@ -138,7 +150,7 @@ def adjust(member, amount, reason, actor, key, at=None):
     if amount > 0:
         entry = _append(member, amount, "adjustment", key, reason=reason.strip(), actor=actor, at=at,
                         earning=True, qualifying=amount)
-        tiers.upgrade_if_qualified(member, now=at)
+        tiers.upgrade_if_qualified(member, now=_tier_moment(at))
     else:
         expire_due(member, now=at, locked=True)
         before = member.points_balance

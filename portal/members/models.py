@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import Credentials, StaffUser
@@ -143,7 +143,11 @@ class PointsEntry(db.Model):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     amount: Mapped[int]
     kind: Mapped[str] = mapped_column(String(20))
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")  # as staff typed it; generated reasons use a code
+    # A reason the portal wrote: a code and its parameters, shown in the reader's language
+    # (portal/members/reasons.py); `reason` then stays empty.
+    reason_code: Mapped[str | None] = mapped_column(String(40))
+    reason_params: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -180,7 +184,9 @@ class TierChange(db.Model):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     from_tier_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id"))
     to_tier_id: Mapped[int] = mapped_column(ForeignKey("tiers.id"))
-    reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")  # as staff typed it
+    reason_code: Mapped[str | None] = mapped_column(String(40))  # or what the portal wrote, as for points
+    reason_params: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import exists, func, select
@@ -58,10 +59,10 @@ def tier_for_points(points, tiers):
     return reached[-1] if reached else tiers[0]
 
 
-def _move(member, tier, reason, actor=None, now=None):
+def _move(member, tier, reason, actor=None, now=None, reason_code=None, reason_params=None):
     change = TierChange(member_id=member.id, from_tier_id=member.tier_id, to_tier_id=tier.id,
-                        reason=reason, actor_staff_id=actor.id if actor else None,
-                        created_at=now or utcnow())
+                        reason=reason, reason_code=reason_code, reason_params=reason_params,
+                        actor_staff_id=actor.id if actor else None, created_at=now or utcnow())
     member.tier = tier
     db.session.add(change)
     db.session.flush()
@@ -73,7 +74,7 @@ def upgrade_if_qualified(member, now=None):
     points, _ = qualifying_summary(member, now)
     target = tier_for_points(points, all_tiers())
     if target.rank > member.tier.rank:
-        return _move(member, target, f"qualifying points reached {points}", now=now)
+        return _move(member, target, "", now=now, reason_code="qualifying_points", reason_params={"points": points})
     return None
 
 
@@ -108,13 +109,50 @@ class Progress:
     next_tier: Tier | None
     qualifying: int
     needed: int
-    by: datetime | None
+    by: datetime | None  # when the oldest qualifying points leave the window: not a deadline
     percent: int
+    leaving: int = 0  # how many qualifying points stop counting then
+
+
+def _leave_day(moment, zone):
+    """The programme day on which points earned at `moment` stop counting towards the tier."""
+    return add_months(moment, current_app.config["QUALIFYING_MONTHS"]).astimezone(zone).date()
+
+
+def qualifying_window(member, now=None, first=50):
+    """(qualifying points of the last 12 months, when the oldest leave the window, how many leave that day).
+
+    One query: the oldest `first` earnings of the window with the window's total beside them; a
+    second only when all of those fall on one day (there may be more that day).
+    """
+    now = now or utcnow()
+    query = (
+        select(PointsEntry.created_at, PointsEntry.qualifying,
+               func.sum(PointsEntry.qualifying).over().label("total"))
+        .where(
+            PointsEntry.member_id == member.id,
+            PointsEntry.created_at > window_start(now),
+            PointsEntry.created_at <= now,
+            PointsEntry.qualifying > 0,
+            ~exists().where(REVERSAL.reverses_id == PointsEntry.id),  # a reversed earning never counted
+        )
+        .order_by(PointsEntry.created_at, PointsEntry.id)
+    )
+    rows = db.session.execute(query.limit(first)).all()
+    if not rows:
+        return 0, None, 0
+    zone = ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
+    day = _leave_day(rows[0].created_at, zone)
+    if len(rows) == first and _leave_day(rows[-1].created_at, zone) == day:
+        rows = db.session.execute(query).all()
+    leaving = sum(row.qualifying for row in rows if _leave_day(row.created_at, zone) == day)
+    rolls_off = add_months(rows[0].created_at, current_app.config["QUALIFYING_MONTHS"])
+    return int(rows[0].total), rolls_off, leaving
 
 
 def progress(member, tiers, now=None):
-    """How far the member is from the next tier: points needed, and by when they must come."""
-    points, rolls_off = qualifying_summary(member, now)
+    """How far the member is from the next tier: points needed, and how many of theirs stop counting next, when."""
+    points, rolls_off, leaving = qualifying_window(member, now)
     higher = [tier for tier in tiers if tier.rank > member.tier.rank]
     if not higher:
         return Progress(member.tier, None, points, 0, None, 100)
@@ -123,5 +161,4 @@ def progress(member, tiers, now=None):
     base = member.tier.threshold
     span = max(following.threshold - base, 1)
     percent = min(100, max(0, (points - base) * 100 // span))
-    return Progress(member.tier, following, points, needed, rolls_off, percent)
-
+    return Progress(member.tier, following, points, needed, rolls_off, percent, leaving)

@@ -17,6 +17,7 @@ from portal.members import signup as signups
 from portal.members.benefits import compare_tiers, tiers_with_benefits
 from portal.members.card import card_token
 from portal.members.forms import PointsFilterForm, ProfileForm, SignupForm
+from portal.members.reasons import describe_reasons
 from portal.models import utcnow
 from portal.presentation import qr_svg
 
@@ -83,9 +84,11 @@ def home():
     offers = compare_tiers(tiers_with_benefits())  # loads every tier first: member.tier needs no query
     progress = tiers.progress(member, [offer.tier for offer in offers])
     next_offer = next((o for o in offers if o.tier is progress.next_tier), None)
+    activity = timeline.recent_activity(member, RECENT_ACTIVITY)
     return render_page(
         "members/home.html", member=member, progress=progress, next_offer=next_offer,
-        expiring=ledger.expiring_soon(member), activity=timeline.recent_activity(member, RECENT_ACTIVITY),
+        expiring=ledger.expiring_soon(member), activity=activity,
+        describe=describe_reasons(activity, tiers=[offer.tier for offer in offers]),
     )
 
 
@@ -111,6 +114,7 @@ def points():
     return render_page(
         "members/points.html", block="history", member=member, form=form, kind=kind, after=after,
         entries=entries, has_more=has_more, expiring=ledger.expiring_soon(member), now=utcnow(),
+        describe=describe_reasons(entries),
     )
 
 

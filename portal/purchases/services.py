@@ -203,8 +203,8 @@ def record_purchase(member, amount, purchased_at, reference, source, actor=None,
     points = points_for(amount, tier.multiplier)
     entry = None
     if points > 0:
-        entry = ledger.earn(member, points, "purchase", f"purchase:{reference}", reason=reference,
-                            actor=actor, at=purchased_at)
+        entry = ledger.earn(member, points, "purchase", f"purchase:{reference}", reason_code="purchase",
+                            reason_params={"reference": reference}, actor=actor, at=purchased_at)
     purchase = Purchase(
         member_id=member.id, amount=amount, purchased_at=purchased_at, reference=reference, source=source,
         points=points, points_entry_id=entry.id if entry is not None else None,

@@ -51,6 +51,7 @@ class Redemption(db.Model):
     __table_args__ = (
         CheckConstraint(f"status IN {REDEMPTION_STATUSES!r}", name="status"),
         db.Index("ix_redemptions_member_created", "member_id", "created_at"),
+        db.Index("ix_redemptions_member_used", "member_id", "used_at"),  # the timeline's "voucher used"
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -207,7 +207,7 @@ def redeem(member, reward, key, now=None):
         raise RedemptionRefused(refusal)
     try:
         entry = ledger.spend(member, reward.points_cost, "redemption", f"redemption:{key}",
-                             reason=reward.name, at=now)
+                             reason_code="redemption", reason_params={"reward_id": reward.id}, at=now)
     except ledger.InsufficientPoints:  # points expired on the way
         raise RedemptionRefused(Refusal("points", points=reward.points_cost - member.points_balance)) from None
     if not change_stock(reward, -1):

@@ -451,7 +451,7 @@ def test_an_adjustment_that_crosses_a_threshold_upgrades_the_tier(client):
     body = html(adjust(client, member, "150", "Birthday party goodwill"))
     assert '<dd id="current-tier">Silver</dd>' in body
     history = body.split('id="tier-history-heading"')[1]
-    assert re.search(r"<td>Regular</td>\s*<td>Silver</td>\s*<td>qualifying points reached 1050</td>", history)
+    assert re.search(r"<td>Regular</td>\s*<td>Silver</td>\s*<td>Qualifying points reached 1,050</td>", history)
     assert member.tier.code == "silver"
     assert [(c.from_tier.code, c.to_tier.code) for c in db.session.scalars(
         select(TierChange).where(TierChange.member_id == member.id))] == [("regular", "silver")]

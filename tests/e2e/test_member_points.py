@@ -50,12 +50,21 @@ def test_mei_follows_her_points_on_a_phone(page, live_server):
     balance, tier, number = mei_in_the_database(live_server)
     expect(page.get_by_text(tier, exact=True)).to_be_visible()
     expect(page.get_by_text(balance, exact=True)).to_be_visible()
-    sentence = re.compile(r"^[\d,]+ more points (by \d{1,2} \w{3} \d{4} )?to reach \w+$")
+    # what is needed, and (not a deadline) how many points stop counting on which day
+    sentence = re.compile(r"^[\d,]+ more points to reach \w+( — [\d,]+ of your points stops? counting on "
+                          r"\d{1,2} \w{3} \d{4})?$")
     expect(page.get_by_role("progressbar", name=sentence)).to_be_visible()
     expiring = page.get_by_role("region", name="Points expiring soon")
     expect(expiring.get_by_text(re.compile(r"^[\d,]+ points? expires? on \d{1,2} \w{3} \d{4}$")).first).to_be_visible()
     expect(page.get_by_role("region", name="Recent activity").get_by_role("listitem").first).to_be_visible()
     check(page)
+
+    # What that date means, one tap away, then back home
+    click_and_load(page, page.get_by_role("link", name="How qualifying points work"))
+    expect(page.get_by_role("heading", name="How qualifying points work")).to_be_in_viewport()
+    expect(page.get_by_text("It is not a deadline", exact=False)).to_be_visible()
+    page.go_back()
+    page.wait_for_url(HOME)
 
     # Points: 20 entries; "Load more" appends 20 more in place (no new page: the marker survives)
     click_and_load(page, page.get_by_role("navigation", name="Member").get_by_role("link", name="Points"))

@@ -111,18 +111,32 @@ def test_home_shows_tier_balance_expiring_points_progress_benefits_and_activity(
     # 1,700 expire in ten days, 500 of them were spent first (first to expire, first spent)
     assert f"<li>1,200 points expire on {day(mei.dates['expiring'])}</li>" in html
     by = add_months(mei.dates["first"], 12)  # when the oldest qualifying points leave the window
-    assert f'<p id="progress-text" class="progress-text">320 more points by {day(by)} to reach Gold</p>' in html
+    assert ('<p id="progress-text" class="progress-text">320 more points to reach Gold — 2,500 of your points '
+            f'stop counting on {day(by)}</p>') in html  # what the date means, not a deadline
+    assert 'href="/benefits#qualifying">How qualifying points work</a>' in html
     assert '<progress class="tier-progress" max="100" value="92" aria-labelledby="progress-text">' in html
     assert "4,680 qualifying points in the last 12 months" in html
     assert "What Gold adds" in html and "<li>Priority support</li>" in html
     assert "Your Silver benefits" in html and "<strong>1.25× points</strong>" in html
     assert entries(html) == [
+        ("Moved up to Silver", "Qualifying points reached 2,500", None, day(utcnow())),  # judged now: see 2.2
         ("Survey", "Thank you for the survey", "+480", day(utcnow() - timedelta(days=5))),
         ("Redemption", "Discount at the till", "\u2212500", day(utcnow() - timedelta(days=20))),
         ("Purchase", "Double points weekend", "+1,700", day(noon(utcnow() - timedelta(days=40)))),
         ("Purchase", "Purchase at Xinyi store", "+2,500", day(mei.dates["first"])),
     ]
     assert 'href="/card">Membership card</a>' in html and 'href="/benefits"' in html
+
+
+@pytest.mark.parametrize(("language", "heading", "not_a_deadline"), [
+    ("en", "How qualifying points work", "It is not a deadline"),
+    ("zh_Hant", "有效積分怎麼算", "這不是截止日期"),
+])
+def test_the_benefits_page_explains_when_points_stop_counting(client, app, language, heading, not_a_deadline):
+    make_member(email="ann.benefits@example.com", language=language)
+    login(client, "ann.benefits@example.com")
+    html = text(client.get("/benefits"))
+    assert f'<h2 id="qualifying-heading">{heading}</h2>' in html and not_a_deadline in html
 
 
 def test_home_of_a_new_member_is_calm(client, app):

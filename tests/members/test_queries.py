@@ -1,13 +1,18 @@
 """Performance budget: the member home and the points page run a fixed, small number of SQL
 queries, the same for a member with 10 ledger entries and for one with 2,000."""
 
+import re
 from datetime import timedelta
+
+from sqlalchemy import func, insert, select
 
 from portal.extensions import db
 from portal.members import ledger
-from portal.models import utcnow
+from portal.members.models import PointsEntry, Tier, TierChange
+from portal.models import add_months, utcnow
+from portal.rewards.models import Redemption
 from tests.conftest import counting_queries, login
-from tests.factories import make_member
+from tests.factories import make_member, make_reward
 
 BUDGET = 8
 KINDS = ("purchase", "purchase", "event_attendance", "survey", "birthday")
@@ -78,3 +83,67 @@ def test_the_counter_sees_the_requests_queries(client):
     with counting_queries() as statements:
         client.get("/points")
     assert any("FROM points_entries" in s for s in statements)
+
+
+# --- the home's recent activity: every source in one query (issue 7, 3.6) ----------------------------
+
+
+def bulk_activity(member, reward, count, newest, label):
+    """`count` rows of every timeline source (ledger entries, tier changes, vouchers used), inserted in
+    bulk, interleaved three hours apart from `newest` back: a voucher, a tier change, an earning, …"""
+    regular, silver = (db.session.scalar(select(Tier.id).where(Tier.code == code)) for code in ("regular", "silver"))
+    moments = [newest - timedelta(hours=3 * n) for n in range(count)]
+    db.session.execute(insert(PointsEntry), [
+        {"member_id": member.id, "amount": 10, "kind": "purchase", "reason": f"Bulk {label} {n}",
+         "idempotency_key": f"bulk:{label}:{n}", "created_at": at - timedelta(hours=2),
+         "expires_at": add_months(at, 24), "remaining": 10, "qualifying": 10}
+        for n, at in enumerate(moments)
+    ])
+    db.session.execute(insert(TierChange), [
+        {"member_id": member.id, "from_tier_id": regular, "to_tier_id": silver, "reason": "",
+         "reason_code": "qualifying_points", "reason_params": {"points": 1000 + n},
+         "created_at": at - timedelta(hours=1)}
+        for n, at in enumerate(moments)
+    ])
+    entry_id = db.session.scalar(select(PointsEntry.id).where(PointsEntry.idempotency_key == f"bulk:{label}:0"))
+    db.session.execute(insert(Redemption), [
+        {"member_id": member.id, "reward_id": reward.id, "points": 10, "points_entry_id": entry_id,
+         "voucher_code": f"{label}-{n}", "idempotency_key": f"bulk:{label}:{n}", "status": "used",
+         "created_at": at - timedelta(days=1), "used_at": at}
+        for n, at in enumerate(moments)
+    ])
+    member.points_balance += 10 * count
+    db.session.commit()
+
+
+def home_activity(client):
+    with counting_queries() as statements:
+        response = client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    activity = html.split('id="activity-heading"')[1].split("</section>")[0]
+    return statements, re.findall(r"<strong>(.*?)</strong>", activity)
+
+
+def test_the_home_runs_every_timeline_source_in_one_query_with_10_and_10000_rows_each(client):
+    ann = make_member(name="Ann Lee", email="ann.timeline@example.com", tier="silver")
+    coffee = make_reward(name="Coffee for two", name_zh="咖啡兩杯")
+    newest = utcnow() - timedelta(minutes=5)
+    bulk_activity(ann, coffee, 10, newest, "few")
+    login(client, "ann.timeline@example.com")
+    few, shown = home_activity(client)
+    # the newest six, whatever their source: a voucher used, then a tier change, then an earning
+    assert shown == ["Voucher used", "Moved up to Silver", "Purchase"] * 2
+
+    bulk_activity(ann, coffee, 10_000, newest - timedelta(hours=30), "many")
+    assert db.session.scalar(select(func.count()).select_from(Redemption).where(Redemption.member_id == ann.id)) \
+        == 10_010
+    many, shown_then = home_activity(client)
+    assert shown_then == shown
+    assert len(few) <= BUDGET, "\n".join(few)
+    assert len(few) == 8  # the 7 of a home without vouchers, and the reward names
+    assert len(many) == len(few), f"{len(few)} → {len(many)} queries"
+    # one query for the activity of every source, one for the names of the rewards it shows
+    assert len([s for s in many if "UNION ALL" in s and "FROM points_entries" in s]) == 1
+    assert len([s for s in many if "FROM redemptions" in s]) == 1
+    assert len([s for s in many if "FROM rewards" in s]) == 1

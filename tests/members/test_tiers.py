@@ -1,6 +1,7 @@
 """Tiers: upgrades the moment qualifying points cross a threshold, hand changes by staff, progress."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -57,8 +58,8 @@ def test_crossing_1000_qualifying_points_makes_the_member_silver_at_once(member)
     assert member.tier.code == "silver"
     [change] = changes(member)
     assert (change.from_tier.code, change.to_tier.code) == ("regular", "silver")
-    assert change.created_at == at and change.actor_staff_id is None
-    assert "1000" in change.reason
+    assert at <= change.created_at <= utcnow() and change.actor_staff_id is None  # judged now
+    assert (change.reason_code, change.reason_params, change.reason) == ("qualifying_points", {"points": 1000}, "")
 
     ledger.earn(member, 100, "purchase", "order-3")
     assert len(changes(member)) == 1  # already silver: no second row
@@ -183,6 +184,35 @@ def test_progress_shows_what_is_needed_and_by_when(member):
     assert progress.tier.code == "regular" and progress.next_tier.code == "silver"
     assert (progress.qualifying, progress.needed, progress.percent) == (320, 680, 32)
     assert progress.by == add_months(first, 12)
+
+
+def test_progress_says_how_many_points_stop_counting_when_the_oldest_leave_the_window(member):
+    """The date is when the oldest day's qualifying points leave the 12 months, with how many they are."""
+    now = utcnow()
+    zone = ZoneInfo("Asia/Taipei")
+    oldest = datetime.combine((now - timedelta(days=100)).astimezone(zone).date(), time(9), tzinfo=zone)
+    ledger.earn(member, 150, "purchase", "morning", at=oldest)
+    ledger.earn(member, 50, "survey", "evening", at=oldest + timedelta(hours=12))  # 21:00, the same day
+    refunded = ledger.earn(member, 400, "purchase", "refunded", at=oldest + timedelta(hours=13))
+    ledger.reverse(refunded, "Refunded", None, "refund")  # never counted
+    ledger.spend(member, 100, "redemption", "spent", at=oldest + timedelta(hours=14))  # spending still counts
+    ledger.earn(member, 300, "purchase", "next-day", at=oldest + timedelta(days=1))
+
+    progress = tiers.progress(member, tiers.all_tiers(), now=now)
+
+    assert (progress.qualifying, progress.needed) == (500, 500)
+    assert progress.by == add_months(oldest, 12) and progress.leaving == 200
+
+
+def test_the_points_leaving_on_a_busy_day_are_all_counted(member):
+    """More earnings on the oldest day than the first look reads: a second query counts them all."""
+    now = utcnow()
+    oldest = now - timedelta(days=30)
+    for n in range(7):
+        ledger.earn(member, 10, "purchase", f"busy-{n}", at=oldest + timedelta(minutes=n))
+    ledger.earn(member, 5, "purchase", "later", at=now - timedelta(days=2))
+    assert tiers.qualifying_window(member, now, first=5) == (75, add_months(oldest, 12), 70)
+    assert tiers.qualifying_window(member, now, first=50) == (75, add_months(oldest, 12), 70)
 
 
 def test_progress_is_measured_from_the_current_tier(member):

@@ -184,7 +184,8 @@ def test_import_records_the_good_rows_with_their_points_and_reimporting_adds_not
     assert {p.source for p in rows.values()} == {"csv"} and {p.actor_staff_id for p in rows.values()} == {staff.id}
     db.session.expire_all()
     assert db.session.get(Member, mei.id).points_balance == 166 and db.session.get(Member, bo.id).points_balance == 55
-    assert [e.reason for e in points_entries(mei)] == ["G-1", "G-3"]
+    assert [(e.reason_code, e.reason_params) for e in points_entries(mei)] == [
+        ("purchase", {"reference": "G-1"}), ("purchase", {"reference": "G-3"})]
     assert len(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "purchase.record")).all()) == 3
 
     # the same file again: every row is already imported, nothing to import

@@ -47,7 +47,8 @@ def test_points_are_the_floor_of_amount_times_rate_times_the_tier_multiplier(app
     assert member.points_balance == points
     entries = points_entries(member)
     if points:
-        assert [(e.kind, e.amount, e.reason) for e in entries] == [("purchase", points, f"F-{tier}-{amount}")]
+        assert [(e.kind, e.amount, e.reason, e.reason_code, e.reason_params) for e in entries] == [
+            ("purchase", points, "", "purchase", {"reference": f"F-{tier}-{amount}"})]
         assert purchase.points_entry_id == entries[0].id
     else:
         assert entries == [] and purchase.points_entry_id is None

@@ -127,7 +127,8 @@ def test_redeeming_spends_points_takes_stock_and_issues_an_emailed_voucher(clien
     assert VOUCHER.match(redemption.voucher_code)
     assert (redemption.status, redemption.points, redemption.reward_id) == ("issued", 300, tote.id)
     entry = redemption.points_entry
-    assert (entry.kind, entry.amount, entry.member_id, entry.reason) == ("redemption", -300, member.id, "Tote bag")
+    assert (entry.kind, entry.amount, entry.member_id, entry.reason) == ("redemption", -300, member.id, "")
+    assert (entry.reason_code, entry.reason_params) == ("redemption", {"reward_id": tote.id})  # named when shown
     assert db.session.get(Member, member.id).points_balance == 700 == ledger.ledger_balance(member.id)
     assert db.session.get(Reward, tote.id).stock == 4
     [mail] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.template == "reward_voucher")).all()
