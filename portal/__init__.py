@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 from jinja2 import StrictUndefined
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import Config
 from portal.extensions import babel, csrf, db, limiter, migrate
@@ -36,6 +37,9 @@ def create_app(config=None):
     app = Flask(__name__, template_folder="../templates", static_folder="../static",
                 instance_path=settings.INSTANCE_DIR)
     app.config.from_object(settings)
+    if settings.PROXY_HOPS:
+        # Behind N trusted proxies: the client's address is the Nth from the right in X-Forwarded-For.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.PROXY_HOPS, x_proto=settings.PROXY_HOPS)
     app.jinja_env.undefined = StrictUndefined
     app.jinja_env.add_extension("jinja2.ext.do")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

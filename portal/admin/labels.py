@@ -21,6 +21,14 @@ AUDIT_ACTION_NAMES = {
     "purchase.record": _l("Purchase recorded"),
     "api_key.create": _l("API key made"),
     "api_key.revoke": _l("API key revoked"),
+    "auth.login": _l("Logged in"),
+    "auth.login_failed": _l("Wrong password"),
+    "auth.throttled": _l("Attempts paused (too many failures)"),
+    "auth.reset_requested": _l("Password reset requested"),
+    "auth.reset_completed": _l("Password reset with an emailed link"),
+    "auth.password_changed": _l("Password changed"),
+    "auth.logout": _l("Logged out"),
+    "auth.sessions_ended": _l("Logged out everywhere"),
 }
 
 # The keys of an audit entry's before/after state.
@@ -34,4 +42,5 @@ AUDIT_FIELD_NAMES = {
     "source": _l("Source"),
     "name": _l("Name"),
     "prefix": _l("Key starts with"),
+    "email_digest": _l("Email typed (hashed)"),
 }

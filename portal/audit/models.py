@@ -5,7 +5,6 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.auth.models import StaffUser
 from portal.extensions import db
 from portal.models import UTCDateTime, utcnow
 
@@ -26,5 +25,8 @@ class AuditEntry(db.Model):
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(Text, default="")
+    # The client's IP address for actions a request made (security events above all); None for jobs.
+    address: Mapped[str | None] = mapped_column(String(45))
 
-    actor_staff: Mapped[StaffUser | None] = relationship()
+    # By name, so that the audit package (plumbing) does not import auth, which writes to it.
+    actor_staff: Mapped["StaffUser | None"] = relationship("StaffUser")  # noqa: F821

@@ -3,7 +3,8 @@
 from flask import current_app, url_for
 from sqlalchemy import func, select
 
-from portal.auth import passwords, tokens
+from jobs.queues import enqueue_after_commit
+from portal.auth import events, passwords, tokens
 from portal.auth.models import StaffUser
 from portal.extensions import db
 from portal.mail.outbox import queue_email
@@ -127,9 +128,18 @@ def _dummy_hash():
     return _DUMMY[key]
 
 
-def request_password_reset(email):
-    """Email a reset link when the address belongs to an account; silent otherwise."""
+RESET_JOB = "jobs.accounts.send_password_reset"
+
+
+def queue_password_reset(email, address):
+    """Queue the reset job for `email`, known or not: the request does the same work either way."""
+    enqueue_after_commit(RESET_JOB, normalise_email(email), address)
+
+
+def request_password_reset(email, address=None):
+    """Email a reset link when the address belongs to an account; silent otherwise. Audited both ways."""
     account = find_account(email)
+    events.record_event(events.RESET_REQUESTED, account, email=email, by_account=False, address=address)
     if account is None or not (account.is_staff and account.active or
                                 account.is_member and account.status != "closed"):
         return None

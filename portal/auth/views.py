@@ -4,8 +4,9 @@ from flask import Blueprint, current_app, flash, g, redirect, request, session, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from portal.auth import services
+from portal.auth import events, services, throttle
 from portal.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm, SignupForm
+from portal.auth.sessions import end_session
 from portal.auth.tokens import LinkError
 from portal.extensions import db, limiter
 from portal.htmx import hx_redirect, render_page
@@ -19,25 +20,40 @@ def home_for(account):
     return url_for("admin.home") if account.is_staff else url_for("members.home")
 
 
-def _login_failed(_response):
-    return g.get("login_failed", False)
+def _accepted(_response):
+    return g.get("form_accepted", False)
 
 
-def _account_key():
-    return "acct:" + services.normalise_email(request.form.get("email", ""))[:254]
+def _email_key():
+    return "email:" + services.normalise_email(request.form.get("email", ""))[:254]
 
 
-def _per_account():
-    c = current_app.config
-    return f"{c['LOGIN_MAX_FAILURES_PER_ACCOUNT']} per {c['LOGIN_WINDOW_SECONDS']} seconds"
+def _limit(name):
+    return lambda: current_app.config[name]
 
 
-def _per_address():
-    c = current_app.config
-    return f"{c['LOGIN_MAX_FAILURES_PER_ADDRESS']} per {c['LOGIN_WINDOW_SECONDS']} seconds"
+def check_throttle(email):
+    """Wait as long as the account's recent failures ask; a paused address is audited, then 429."""
+    try:
+        throttle.check(email)
+    except throttle.Throttled:
+        events.record_event(events.THROTTLED, services.find_account(email), email=email, by_account=False)
+        db.session.commit()
+        raise
+
+
+def password_failed(email, account=None):
+    """Count a wrong password for `email` from this address, and audit it."""
+    throttle.failed(email)
+    if account is None:
+        account = services.find_account(email)
+    events.record_event(events.LOGIN_FAILED, account, email=email, by_account=False)
+    db.session.commit()
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(_limit("SIGNUP_LIMIT_PER_EMAIL"), key_func=_email_key, methods=["POST"], deduct_when=_accepted)
+@limiter.limit(_limit("SIGNUP_LIMIT_PER_ADDRESS"), methods=["POST"], deduct_when=_accepted)
 def signup():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
@@ -52,6 +68,7 @@ def signup():
             birthday_day=form.birthday_day.data, birth_year=form.birth_year.data,
         )
         db.session.commit()
+        g.form_accepted = True
         session["signup_email"] = services.normalise_email(form.email.data)
         return hx_redirect(url_for("auth.signup_sent"))
     status = 422 if form.errors else 200
@@ -79,13 +96,13 @@ def verify_email(token):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_per_account, key_func=_account_key, methods=["POST"], deduct_when=_login_failed)
-@limiter.limit(_per_address, methods=["POST"], deduct_when=_login_failed)
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(home_for(current_user))
     form = LoginForm()
     error = None
+    if request.method == "POST":
+        check_throttle(form.email.data or "")
     if form.validate_on_submit():
         # A language picked with the footer switcher before logging in becomes the account's own.
         chosen = session.get("lang") if session.get("lang_chosen") else None
@@ -94,24 +111,26 @@ def login():
             db.session.commit()
             error = _("Please verify your email first. We have sent you a new link.")
         elif account is None:
-            g.login_failed = True
+            password_failed(form.email.data)
             error = _("The email or password is not right.")
         else:
+            events.record_event(events.LOGIN, account)
             db.session.commit()
             session.clear()  # a fresh session: nothing from before login carries over
             login_user(account, remember=form.remember.data)
             session["lang"] = account.language
             return redirect(safe_next(request.args.get("next")) or home_for(account), 303)
-    elif request.method == "POST":
-        g.login_failed = True
     status = 422 if request.method == "POST" else 200
     return render_page("auth/login.html", status=status, form=form, error=error)
 
 
 @bp.post("/logout")
 def logout():
+    # This browser's session and remember cookie end (on the server too); the account's other
+    # sessions go on. "Log out everywhere" on the profile ends them all.
     if current_user.is_authenticated:
-        services.end_sessions(current_user)
+        end_session(session.get("_user_id"))
+        events.record_event(events.LOGGED_OUT, current_user._get_current_object())
         db.session.commit()
     logout_user()
     language = session.get("lang")
@@ -123,11 +142,14 @@ def logout():
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_limit("RESET_LIMIT_PER_EMAIL"), key_func=_email_key, methods=["POST"], deduct_when=_accepted)
+@limiter.limit(_limit("RESET_LIMIT_PER_ADDRESS"), methods=["POST"], deduct_when=_accepted)
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
+        services.queue_password_reset(form.email.data, throttle.client_address())
         db.session.commit()
+        g.form_accepted = True
         return hx_redirect(url_for("auth.forgot_password_sent"))
     status = 422 if form.errors else 200
     return render_page("auth/forgot.html", block="form", status=status, form=form)
@@ -147,6 +169,7 @@ def reset_password(token):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         services.reset_password(account, form.password.data)
+        events.record_event(events.RESET_COMPLETED, account)
         db.session.commit()
         if current_user.is_authenticated:
             logout_user()

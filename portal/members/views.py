@@ -1,15 +1,16 @@
 """Member pages: home, points, benefits, card, profile, and the sections later features fill."""
 
-from flask import Blueprint, flash, redirect, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user
+from flask_login import current_user, login_user, logout_user
 
+from portal.auth import events, throttle
 from portal.auth import services as auth_services
 from portal.auth.access import member_required
 from portal.auth.forms import ChangePasswordForm
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.htmx import render_page
 from portal.members import ledger, services, tiers, timeline
 from portal.members.benefits import compare_tiers, tiers_with_benefits
@@ -143,18 +144,51 @@ def update_profile():
     return redirect(url_for("members.profile"), 303)
 
 
+def _account_key():
+    return f"account:{current_user.kind}:{current_user.id}" if current_user.is_authenticated else "anonymous"
+
+
 @bp.post("/profile/password")
+@limiter.limit(lambda: current_app.config["PASSWORD_CHANGE_LIMIT"], key_func=_account_key)
 @member_required
 def change_password():
     form = ChangePasswordForm()
     profile_form = ProfileForm(obj=current_user, formdata=None)
     profile_form.setup_choices()
     if form.validate():
-        if auth_services.change_password(current_user, form.current_password.data,
-                                         form.new_password.data):
+        # A wrong current password is a failed login: the same counters, pauses and audit.
+        member = current_user._get_current_object()
+        try:
+            throttle.check(member.email)
+        except throttle.Throttled:
+            events.record_event(events.THROTTLED, member, by_account=False)
             db.session.commit()
-            login_user(current_user._get_current_object())  # this session carries the new version
+            raise
+        if auth_services.change_password(member, form.current_password.data, form.new_password.data):
+            events.record_event(events.PASSWORD_CHANGED, member)
+            db.session.commit()
+            login_user(member)  # this session carries the new version
             flash(_("Your password is changed. You are logged out everywhere else."), "success")
             return redirect(url_for("members.profile"), 303)
+        throttle.failed(member.email)
+        events.record_event(events.LOGIN_FAILED, member, by_account=False)
+        db.session.commit()
         form.current_password.errors.append(_("That is not your current password."))
     return _profile_page(profile_form, form, status=422)
+
+
+@bp.post("/profile/sessions/end")
+@member_required
+def end_all_sessions():
+    """Log out everywhere: every session and remember cookie of the account ends, this one too."""
+    member = current_user._get_current_object()
+    auth_services.end_sessions(member)
+    events.record_event(events.SESSIONS_ENDED, member)
+    db.session.commit()
+    logout_user()
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    flash(_("You are logged out everywhere, on this device too."), "info")
+    return redirect(url_for("auth.login"), 303)
