@@ -27,7 +27,7 @@ def retry_after(error):
     if error.code != 429:
         return None
     if isinstance(error, RateLimitExceeded) and limiter.current_limit is not None:
-        return max(1, limiter.current_limit.reset_at - int(time.time()))
+        return max(1, math.ceil(limiter.current_limit.window.reset_time - time.time()))
     seconds = getattr(error, "retry_after", None)
     if isinstance(seconds, datetime):
         seconds = (seconds - datetime.now(seconds.tzinfo)).total_seconds()

@@ -1,6 +1,6 @@
 """Sign-up, email verification, login, password reset and change, logout."""
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from sqlalchemy import func, select
 
 from jobs.queues import enqueue_after_commit
@@ -30,8 +30,11 @@ def find_account(email):
 
 
 def external_url(endpoint, **values):
-    """An absolute link for an email, built on the configured BASE_URL."""
-    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+    """An absolute link for an email, built on the configured BASE_URL (in a request or in a job)."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    if has_request_context():
+        return base + url_for(endpoint, **values)
+    return base + current_app.url_map.bind("localhost").build(endpoint, values)  # BASE_URL names the host
 
 
 def send_verification(member):

@@ -135,6 +135,7 @@ def logout():
     logout_user()
     language = session.get("lang")
     session.clear()
+    session["_remember"] = "clear"  # logout_user() asked Flask-Login to delete the remember cookie: keep asking
     if language:
         session["lang"] = language  # the page stays in that language, but is no one's choice
     flash(_("You have logged out."), "info")

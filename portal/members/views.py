@@ -188,6 +188,7 @@ def end_all_sessions():
     logout_user()
     language = session.get("lang")
     session.clear()
+    session["_remember"] = "clear"  # logout_user() asked Flask-Login to delete the remember cookie: keep asking
     if language:
         session["lang"] = language
     flash(_("You are logged out everywhere, on this device too."), "info")
