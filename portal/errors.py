@@ -1,4 +1,4 @@
-"""Error pages in the visitor's language: 400, 403, 404, 405, 413, 429, 500."""
+"""Error pages in the visitor's language: 400, 403, 404, 405, 413, 422, 429, 500."""
 
 import logging
 import math
@@ -14,7 +14,7 @@ from portal.extensions import db, limiter
 from portal.htmx import render_page
 
 log = logging.getLogger("portal.errors")
-PAGES = {400, 403, 404, 405, 413, 429, 500}
+PAGES = {400, 403, 404, 405, 413, 422, 429, 500}
 
 
 def wants_json():

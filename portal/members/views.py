@@ -12,6 +12,7 @@ from portal.auth.access import member_required
 from portal.auth.forms import ChangePasswordForm
 from portal.extensions import db, limiter
 from portal.htmx import render_page
+from portal.ids import query_int
 from portal.members import ledger, services, tiers, timeline
 from portal.members.benefits import compare_tiers, tiers_with_benefits
 from portal.members.card import card_token, qr_svg
@@ -84,7 +85,7 @@ def points():
     member = current_user._get_current_object()
     form = PointsFilterForm(formdata=request.args)
     kind = form.selected_kind()
-    after = request.args.get("after", type=int)
+    after = query_int("after")
     entries, has_more = ledger.history(member, kind=kind, after_id=after, limit=HISTORY_PAGE)
     return render_page(
         "members/points.html", block="history", member=member, form=form, kind=kind, after=after,
