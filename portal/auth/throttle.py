@@ -15,15 +15,20 @@ Accounts are counted by the email as typed (normalised), so unknown emails are c
 
 import hashlib
 import hmac
+import logging
 import time
 
 from flask import current_app, has_request_context, request
 from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
+from redis.exceptions import RedisError
 from werkzeug.exceptions import TooManyRequests
 
 from portal.extensions import limiter
 
 FIRST_DELAY_SECONDS = 0.25
+log = logging.getLogger("portal.auth")
 
 
 class Throttled(TooManyRequests):
@@ -64,10 +69,22 @@ def _keys(email):
     return (account, address), (address,), (account,)
 
 
+def _counting(method, item, keys):
+    """Call the limiter's strategy; when its storage (Redis) stops answering, count in memory meanwhile,
+    as Flask-Limiter does for its own limits (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED)."""
+    try:
+        return getattr(limiter.limiter, method)(item, *keys)
+    except (RedisError, OSError) as error:
+        log.warning("login throttle: the rate-limit storage does not answer (%s); counting in memory", error)
+        fallback = current_app.extensions.setdefault("login_throttle_fallback",
+                                                     FixedWindowRateLimiter(MemoryStorage()))
+        return getattr(fallback, method)(item, *keys)
+
+
 def failures_for_account(email):
     """Failures on this account from every address within the window."""
     item = _limits()[2]
-    return item.amount - limiter.limiter.get_window_stats(item, *_keys(email)[2]).remaining
+    return item.amount - _counting("get_window_stats", item, _keys(email)[2]).remaining
 
 
 def delay_for(failures):
@@ -86,10 +103,9 @@ def pause(seconds):
 
 def check(email):
     """Raise Throttled when this address may not try this account now; else wait as long as due."""
-    strategy = limiter.limiter
     for item, keys in zip(_limits()[:2], _keys(email)[:2], strict=True):
-        if not strategy.test(item, *keys):
-            reset = strategy.get_window_stats(item, *keys).reset_time
+        if not _counting("test", item, keys):
+            reset = _counting("get_window_stats", item, keys).reset_time
             raise Throttled(retry_after=max(1, int(reset - time.time()) + 1))
     pause(delay_for(failures_for_account(email)))
 
@@ -97,4 +113,4 @@ def check(email):
 def failed(email):
     """Count one failure for this account and address."""
     for item, keys in zip(_limits(), _keys(email), strict=True):
-        limiter.limiter.hit(item, *keys)
+        _counting("hit", item, keys)
