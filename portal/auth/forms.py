@@ -1,6 +1,8 @@
 """Sign-up, login, password forms."""
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
@@ -22,7 +24,12 @@ class LoginForm(PortalForm):
                        render_kw={"autocomplete": "username"})
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)],
                              render_kw={"autocomplete": "current-password"})
-    remember = BooleanField(_l("Remember me for 30 days"))
+    remember = BooleanField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        days = current_app.config["REMEMBER_COOKIE_DURATION"].days  # PORTAL_REMEMBER_DAYS, enforced on the server
+        self.remember.label.text = ngettext("Remember me for %(num)d day", "Remember me for %(num)d days", days)
 
 
 class ForgotPasswordForm(PortalForm):

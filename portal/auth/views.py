@@ -42,12 +42,10 @@ def check_throttle(email):
         raise
 
 
-def password_failed(email, account=None):
+def password_failed(email):
     """Count a wrong password for `email` from this address, and audit it."""
     throttle.failed(email)
-    if account is None:
-        account = services.find_account(email)
-    events.record_event(events.LOGIN_FAILED, account, email=email, by_account=False)
+    events.record_event(events.LOGIN_FAILED, services.find_account(email), email=email, by_account=False)
     db.session.commit()
 
 

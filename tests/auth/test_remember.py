@@ -124,3 +124,10 @@ def test_logout_ends_this_browsers_session_and_remember_cookie_but_not_the_other
     only_the_remember_cookie(client, cookie)
     assert client.get("/").status_code == 302
     assert laptop.get("/").status_code == 200  # her other login goes on
+
+
+def test_the_login_page_says_how_long_remember_me_lasts(client, app, monkeypatch):
+    assert "Remember me for 30 days" in client.get("/login").get_data(as_text=True)
+    monkeypatch.setitem(app.config, "REMEMBER_COOKIE_DURATION", timedelta(days=7))
+    assert "Remember me for 7 days" in client.get("/login").get_data(as_text=True)
+    assert "記住我 7 天" in client.get("/login", headers={"Accept-Language": "zh-TW"}).get_data(as_text=True)
