@@ -12,6 +12,8 @@ from portal.auth.services import ACCOUNT_KINDS
 from portal.extensions import db, login_manager
 from portal.models import utcnow
 
+CLOCK_SKEW_SECONDS = 300  # web processes' clocks may differ a little: a login "from the future" by less is fine
+
 
 def parse_session_id(user_id):
     """(kind, row id, version, issued, nonce) from "kind:id:version:issued:nonce"; ValueError if malformed."""
@@ -38,7 +40,7 @@ def load_account(user_id):
         model = ACCOUNT_KINDS[kind]
     except (ValueError, KeyError):
         return None
-    if not 0 <= time.time() - issued <= session_age_limit().total_seconds():
+    if not -CLOCK_SKEW_SECONDS <= time.time() - issued <= session_age_limit().total_seconds():
         return None
     ended = exists().where(EndedSession.nonce == nonce)
     account = db.session.scalar(select(model).where(model.id == row_id, ~ended))
