@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask
 from jinja2 import StrictUndefined
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import Config
 from portal.extensions import babel, csrf, db, limiter, migrate
@@ -16,7 +17,7 @@ def create_app(config=None):
     # The application-factory pattern: features are imported when an app is built, so that
     # `import portal.extensions` (as jobs/ and the worker do) does not pull in every view.
     from jobs.queues import init_jobs
-    from portal import cli, errors, i18n, presentation, security, sqlite
+    from portal import cli, errors, i18n, ids, presentation, security, sqlite
     from portal.admin.views import bp as admin_bp
     from portal.api.views import bp as api_bp
     from portal.auth.admin import bp as staff_bp
@@ -38,6 +39,10 @@ def create_app(config=None):
     app = Flask(__name__, template_folder="../templates", static_folder="../static",
                 instance_path=settings.INSTANCE_DIR)
     app.config.from_object(settings)
+    ids.init_app(app)
+    if settings.PROXY_HOPS:
+        # Behind N trusted proxies: the client's address is the Nth from the right in X-Forwarded-For.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.PROXY_HOPS, x_proto=settings.PROXY_HOPS)
     app.jinja_env.undefined = StrictUndefined
     app.jinja_env.add_extension("jinja2.ext.do")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

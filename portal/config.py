@@ -4,11 +4,15 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from portal.dates import DEFAULT_ZONE
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 WEAK_SECRETS = {"", "dev", "change-me", "changeme", "secret"}
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+MAX_REMEMBER_DAYS = 30
+MIN_ARGON2_MEMORY_KIB = 46 * 1024  # OWASP's lowest recommended argon2id memory with t = 1
 
 
 def _env(name, default=None):
@@ -90,7 +94,8 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _flag("PORTAL_SECURE_COOKIES", production)
-        self.REMEMBER_COOKIE_DURATION = timedelta(days=int(_env("PORTAL_REMEMBER_DAYS", "30")))
+        # The remember cookie's id carries its issue time: the server refuses it after this many days.
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=int(_env("PORTAL_REMEMBER_DAYS", str(MAX_REMEMBER_DAYS))))
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
@@ -107,9 +112,25 @@ class Config:
         self.ARGON2_TIME_COST = int(_env("PORTAL_ARGON2_TIME_COST", "1"))
         self.ARGON2_PARALLELISM = 1
 
+        # Reverse proxies in front of the portal whose X-Forwarded-For is trusted (0: none, the
+        # connection's address is the client's; a forged header changes nothing).
+        self.PROXY_HOPS = int(_env("PORTAL_PROXY_HOPS", "0"))
+        # Login failures (and wrong current passwords) within the window: an account from one
+        # address is refused after the first limit, an address after the second; an account
+        # attacked from many addresses is slowed down (each further try waits longer), never locked.
         self.LOGIN_WINDOW_SECONDS = int(_env("PORTAL_LOGIN_WINDOW_SECONDS", "900"))
-        self.LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
-        self.LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+        self.LOGIN_MAX_FAILURES_PER_ACCOUNT = int(_env("PORTAL_LOGIN_FAILURES_PER_ACCOUNT", "5"))
+        self.LOGIN_MAX_FAILURES_PER_ADDRESS = int(_env("PORTAL_LOGIN_FAILURES_PER_ADDRESS", "20"))
+        self.LOGIN_MAX_DELAY_SECONDS = float(_env("PORTAL_LOGIN_MAX_DELAY_SECONDS", "8"))
+        # Emails and secrets (Flask-Limiter rate strings, e.g. "3 per hour"); a sign-up or reset
+        # counts when it is accepted, every POS API request counts.
+        self.SIGNUP_LIMIT_PER_EMAIL = _env("PORTAL_SIGNUP_LIMIT_PER_EMAIL", "3 per hour")
+        self.SIGNUP_LIMIT_PER_ADDRESS = _env("PORTAL_SIGNUP_LIMIT_PER_ADDRESS", "10 per hour")
+        self.RESET_LIMIT_PER_EMAIL = _env("PORTAL_RESET_LIMIT_PER_EMAIL", "3 per hour")
+        self.RESET_LIMIT_PER_ADDRESS = _env("PORTAL_RESET_LIMIT_PER_ADDRESS", "10 per hour")
+        self.PASSWORD_CHANGE_LIMIT = _env("PORTAL_PASSWORD_CHANGE_LIMIT", "10 per hour")
+        self.API_LIMIT_PER_KEY = _env("PORTAL_API_LIMIT_PER_KEY", "120 per minute")
+        self.API_LIMIT_PER_ADDRESS = _env("PORTAL_API_LIMIT_PER_ADDRESS", "300 per minute")
         # None: Redis when REDIS_URL answers, else memory (decided in create_app).
         self.RATELIMIT_STORAGE_URI = _env("PORTAL_RATELIMIT_STORAGE_URI")
         self.RATELIMIT_HEADERS_ENABLED = False
@@ -127,14 +148,34 @@ class Config:
 
     def check(self):
         """Refuse to run in production with settings that would be unsafe there."""
-        if self.PORTAL_ENV == "production":
-            key = self.SECRET_KEY or ""
-            if key.lower() in WEAK_SECRETS or len(key) < 32:
-                raise RuntimeError(
-                    "PORTAL_ENV=production needs SECRET_KEY: a random string of 32 characters or more."
-                )
         if self.STAFF_2FA not in ("required", "optional"):
             raise RuntimeError('PORTAL_STAFF_2FA must be "required" or "optional".')
-        if self.PORTAL_ENV == "production" and self.STAFF_2FA != "required":
-            raise RuntimeError('PORTAL_ENV=production needs staff two-factor: unset PORTAL_STAFF_2FA '
-                               'or set it to "required".')
+        if self.PORTAL_ENV != "production":
+            return
+        problems = self.production_problems()
+        if problems:
+            raise RuntimeError("PORTAL_ENV=production refuses unsafe settings:\n- " + "\n- ".join(problems))
+
+    def production_problems(self):
+        """Each unsafe setting, as the variable to change and how."""
+        problems = []
+        key = self.SECRET_KEY or ""
+        if key.lower() in WEAK_SECRETS or len(key) < 32:
+            problems.append("SECRET_KEY: set a random string of 32 characters or more.")
+        if not (self.SESSION_COOKIE_SECURE and self.REMEMBER_COOKIE_SECURE):
+            problems.append("PORTAL_SECURE_COOKIES: remove it or set it to 1; cookies must be sent "
+                            "over HTTPS only.")
+        if self.ARGON2_MEMORY_KIB < MIN_ARGON2_MEMORY_KIB:
+            problems.append(f"PORTAL_ARGON2_MEMORY_KIB: set {MIN_ARGON2_MEMORY_KIB} (46 MiB) or more.")
+        if not timedelta(0) < self.REMEMBER_COOKIE_DURATION <= timedelta(days=MAX_REMEMBER_DAYS):
+            problems.append(f"PORTAL_REMEMBER_DAYS: set a number of days from 1 to {MAX_REMEMBER_DAYS}.")
+        if not self.SMTP_HOST:
+            problems.append("SMTP_HOST: set the mail server that sends the portal's emails.")
+        if not self.BASE_URL or urlsplit(self.BASE_URL).hostname in LOOPBACK_HOSTS:  # the default, or any local one
+            problems.append("PORTAL_BASE_URL: set the portal's public address, e.g. https://members.example.com.")
+        if not self.REDIS_URL:
+            problems.append("REDIS_URL: set the Redis server (jobs, and rate limits shared by every "
+                            "web process), e.g. redis://127.0.0.1:6379/0.")
+        if self.STAFF_2FA != "required":
+            problems.append('PORTAL_STAFF_2FA: remove it or set it to "required"; staff sign in with two factors.')
+        return problems

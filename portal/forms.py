@@ -5,10 +5,14 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectField, StringField
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
+# C0 control characters (NUL, tab, LF, CR …) and DEL: they cannot be stored in PostgreSQL (NUL) or
+# put in an email header (CR, LF), and nobody types them into a name.
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,19}$")
 MONTHS = [SelectChoice("", _l("Month"))] + [
     SelectChoice(str(number), name) for number, name in enumerate((
@@ -17,6 +21,29 @@ MONTHS = [SelectChoice("", _l("Month"))] + [
     ), start=1)
 ]
 DAYS = [SelectChoice("", _l("Day"))] + [SelectChoice(str(d), str(d)) for d in range(1, 32)]
+
+
+def one_line(_form, field):
+    """WTForms validator: one line of text, no control characters (CR, LF, NUL, tab …)."""
+    if isinstance(field.data, str) and CONTROL.search(field.data):
+        raise ValidationError(_l("Use one line of text, without line breaks or other control characters."))
+
+
+def is_one_line(field_class):
+    """Text fields a person types one line into: every StringField but text areas, passwords and hidden ones."""
+    return issubclass(field_class, StringField) and not issubclass(
+        field_class, (TextAreaField, PasswordField, HiddenField))
+
+
+class PortalForm(FlaskForm):
+    """The portal's FlaskForm: every one-line text field refuses control characters (with 422)."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            field = unbound_field.bind(form=form, **options)
+            if is_one_line(unbound_field.field_class):
+                field.validators = [*field.validators, one_line]
+            return field
 
 
 def _int_or_none(value):

@@ -12,6 +12,7 @@ from portal.auth.access import staff_required
 from portal.extensions import db
 from portal.htmx import is_partial, render_page
 from portal.i18n import localized
+from portal.ids import query_int
 from portal.mail import outbox
 from portal.mail.models import OUTBOX_STATUSES
 from portal.members import ledger, records, search, tiers
@@ -39,7 +40,7 @@ def home():
 def members():
     form = MemberSearchForm(request.args).setup(tiers.all_tiers())
     query, tier = (form.q.data or "").strip(), form.selected_tier()
-    results = search.search_members(query, tier, page=request.args.get("page", 1, type=int))
+    results = search.search_members(query, tier, page=query_int("page", 1))
     filters = {name: value for name, value in (("q", query), ("tier", tier)) if value}
     return render_page("admin/members.html", block="results", form=form, results=results, filters=filters,
                        member_status_names=MEMBER_STATUS_NAMES)
@@ -77,7 +78,7 @@ def _changed(member, notice):
 @staff_required(*MEMBERS_READ)
 def member_page(member_id):
     member = records.member_for_staff(member_id) or abort(404)
-    after = request.args.get("after", type=int)
+    after = query_int("after")
     # "Older entries" with htmx asks for the next rows only; without JavaScript it is a page.
     return _member_page(member, after=after, block="older" if after else None)
 
@@ -174,7 +175,7 @@ def audit():
     page = audit_log.AuditPage([], set(), None)
     if status == 200:
         page = audit_log.audit_page(form.selected_action(), member_id,
-                                    before_id=request.args.get("before", type=int))
+                                    before_id=query_int("before"))
     members = records.members_by_id(page.member_ids)
     filters = {name: value for name, value in (("action", form.selected_action()),
                                                ("member", (form.member.data or "").strip())) if value}

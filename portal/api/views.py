@@ -4,14 +4,15 @@ JSON in, JSON out; no session and no CSRF token (the bearer key is the credentia
 cannot send it across sites). Errors say which field is wrong and why.
 """
 
+import hashlib
 import json
 from decimal import Decimal
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask_babel import force_locale
 from sqlalchemy.exc import IntegrityError
 
-from portal.extensions import csrf, db
+from portal.extensions import csrf, db, limiter
 from portal.purchases import api_keys, services
 
 bp = Blueprint("api", __name__)
@@ -31,6 +32,11 @@ def api_error(error):
     if error.errors:
         body["errors"] = error.errors
     return jsonify(body), error.status, error.headers
+
+
+def _key_of_caller():
+    """The API key the request presents (hashed; valid or not), for the per-key limit."""
+    return "api-key:" + hashlib.sha256(request.headers.get("Authorization", "").encode()).hexdigest()
 
 
 def _authenticate():
@@ -117,6 +123,8 @@ def _purchase_body(purchase):
 
 
 @bp.post("/purchases")
+@limiter.limit(lambda: current_app.config["API_LIMIT_PER_KEY"], key_func=_key_of_caller)
+@limiter.limit(lambda: current_app.config["API_LIMIT_PER_ADDRESS"])
 def create_purchase():
     """Record a purchase: 201 when new, 200 when the reference was already recorded for the same
     purchase, 409 when it was recorded for a different one, 422 for bad fields, 401 without a key."""

@@ -29,6 +29,8 @@ class AuditEntry(db.Model):
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(Text, default="")
+    # The client's IP address for actions a request made (security events above all); None for jobs.
+    address: Mapped[str | None] = mapped_column(String(45))
 
     # By name: the audit log is plumbing and imports no account model (auth writes to it).
     actor_staff: Mapped["StaffUser | None"] = relationship("StaffUser")

@@ -1,5 +1,7 @@
 """Credentials shared by members and staff, and the staff account."""
 
+import secrets
+import time
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
@@ -38,8 +40,13 @@ class Credentials:
     is_anonymous = False
 
     def get_id(self):
-        """The id in the session and remember cookie: kind, row id and session version."""
-        return f"{self.kind}:{self.id}:{self.session_version}"
+        """A new session id, "kind:id:version:issued:nonce", for the session and remember cookie.
+
+        Flask-Login calls this once, in login_user(): each login gets its own id. The version
+        ends every session when it moves on, the issue time (Unix seconds) ends the session and
+        its remember cookie after PORTAL_REMEMBER_DAYS, and the nonce lets logout end this one.
+        """
+        return f"{self.kind}:{self.id}:{self.session_version}:{int(time.time())}:{secrets.token_hex(8)}"
 
     @property
     def is_staff(self):
@@ -108,3 +115,11 @@ class RecoveryCode(db.Model):
     code_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+class EndedSession(db.Model):
+    """A session (and its remember cookie) ended by logging out; kept until it would have expired."""
+
+    __tablename__ = "ended_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(32), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

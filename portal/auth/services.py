@@ -6,7 +6,8 @@ Accounts of every kind (staff, members) are found through ACCOUNT_MODELS; auth i
 from flask import current_app
 from sqlalchemy import func, select
 
-from portal.auth import passwords, tokens
+from jobs.queues import enqueue_after_commit
+from portal.auth import events, passwords, tokens
 from portal.auth.models import ACCOUNT_MODELS
 from portal.auth.signals import unverified_login
 from portal.extensions import db
@@ -64,9 +65,18 @@ def _dummy_hash():
     return _DUMMY[key]
 
 
-def request_password_reset(email):
-    """Email a reset link when the address belongs to an account; silent otherwise."""
+RESET_JOB = "jobs.accounts.send_password_reset"
+
+
+def queue_password_reset(email, address):
+    """Queue the reset job for `email`, known or not: the request does the same work either way."""
+    enqueue_after_commit(RESET_JOB, normalise_email(email), address)
+
+
+def request_password_reset(email, address=None):
+    """Email a reset link when the address belongs to an account; silent otherwise. Audited both ways."""
     account = find_account(email)
+    events.record_event(events.RESET_REQUESTED, account, email=email, by_account=False, address=address)
     if account is None or account.is_closed or not (account.is_active or account.awaiting_verification):
         return None
     token = tokens.make_token(tokens.RESET, account)

@@ -1,23 +1,64 @@
-"""Flask-Login wiring: one loader for members and staff, sessions that a version bump ends."""
+"""Flask-Login wiring: one loader for members and staff; sessions end by version, age or logout."""
 
+import time
+from datetime import timedelta
+
+from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, exists, select
 
-from portal.auth.models import ACCOUNT_MODELS
+from portal.auth.models import ACCOUNT_MODELS, EndedSession
 from portal.extensions import db, login_manager
+from portal.models import utcnow
+
+CLOCK_SKEW_SECONDS = 300  # web processes' clocks may differ a little: a login "from the future" by less is fine
+
+
+def parse_session_id(user_id):
+    """(kind, row id, version, issued, nonce) from "kind:id:version:issued:nonce"; ValueError if malformed."""
+    try:
+        kind, row_id, version, issued, nonce = user_id.split(":")
+        return kind, int(row_id), int(version), int(issued), nonce
+    except (ValueError, AttributeError):
+        raise ValueError("not a session id") from None
+
+
+def session_age_limit():
+    """How long a login lasts at most, remembered or not (PORTAL_REMEMBER_DAYS)."""
+    return current_app.config["REMEMBER_COOKIE_DURATION"]
 
 
 def load_account(user_id):
-    """The member or staff user named by a session id "kind:id:version", if still valid."""
+    """The member or staff user a session or remember cookie names, while that login is valid.
+
+    It is not valid once the account's session version has moved on (password changed, "log out
+    everywhere"), once it is older than PORTAL_REMEMBER_DAYS, or once it was logged out.
+    """
     try:
-        kind, row_id, version = user_id.split(":")
+        kind, row_id, version, issued, nonce = parse_session_id(user_id)
         model = ACCOUNT_MODELS[kind]
-        row_id, version = int(row_id), int(version)
     except (ValueError, KeyError, AttributeError):
         return None
-    account = db.session.get(model, row_id)
+    if not -CLOCK_SKEW_SECONDS <= time.time() - issued <= session_age_limit().total_seconds():
+        return None
+    ended = exists().where(EndedSession.nonce == nonce)
+    account = db.session.scalar(select(model).where(model.id == row_id, ~ended))
     if account is None or account.session_version != version or not account.is_active:
         return None
     return account
+
+
+def end_session(user_id):
+    """Refuse this one session id (and the remember cookie that carries it) from now on."""
+    try:
+        _kind, _row_id, _version, issued, nonce = parse_session_id(user_id)
+    except ValueError:
+        return
+    now = utcnow()
+    db.session.execute(delete(EndedSession).where(EndedSession.expires_at < now))  # no longer needed
+    expires = now + max(session_age_limit() - timedelta(seconds=time.time() - issued), timedelta(0))
+    db.session.add(EndedSession(nonce=nonce, expires_at=expires))
+    db.session.flush()
 
 
 def init_login(app):

@@ -1,12 +1,13 @@
 """Login, logout and password reset pages (sign-up and verification are the members' own)."""
 
-from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
+from flask import Blueprint, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
-from portal.auth import services, two_factor
+from portal.auth import events, services, throttle, two_factor
 from portal.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm, TwoFactorLoginForm
+from portal.auth.sessions import end_session
 from portal.auth.tokens import LinkError
 from portal.extensions import db, limiter
 from portal.htmx import hx_redirect, render_page
@@ -19,32 +20,31 @@ def home_for(account):
     return url_for("admin.home") if account.is_staff else url_for("members.home")
 
 
-def _login_failed(_response):
-    return g.get("login_failed", False)
+def check_throttle(email):
+    """Wait as long as the account's recent failures ask; a paused address is audited, then 429."""
+    try:
+        throttle.check(email)
+    except throttle.Throttled:
+        events.record_event(events.THROTTLED, services.find_account(email), email=email, by_account=False)
+        db.session.commit()
+        raise
 
 
-def _account_key():
-    return "acct:" + services.normalise_email(request.form.get("email", ""))[:254]
-
-
-def _per_account():
-    c = current_app.config
-    return f"{c['LOGIN_MAX_FAILURES_PER_ACCOUNT']} per {c['LOGIN_WINDOW_SECONDS']} seconds"
-
-
-def _per_address():
-    c = current_app.config
-    return f"{c['LOGIN_MAX_FAILURES_PER_ADDRESS']} per {c['LOGIN_WINDOW_SECONDS']} seconds"
+def password_failed(email):
+    """Count a wrong password for `email` from this address, and audit it."""
+    throttle.failed(email)
+    events.record_event(events.LOGIN_FAILED, services.find_account(email), email=email, by_account=False)
+    db.session.commit()
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_per_account, key_func=_account_key, methods=["POST"], deduct_when=_login_failed)
-@limiter.limit(_per_address, methods=["POST"], deduct_when=_login_failed)
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(home_for(current_user))
     form = LoginForm()
     error = None
+    if request.method == "POST":
+        check_throttle(form.email.data or "")
     if form.validate_on_submit():
         # A language picked with the footer switcher before logging in becomes the account's own.
         chosen = session.get("lang") if session.get("lang_chosen") else None
@@ -53,30 +53,34 @@ def login():
             db.session.commit()
             error = _("Please verify your email first. We have sent you a new link.")
         elif account is None:
-            g.login_failed = True
+            password_failed(form.email.data)
             error = _("The email or password is not right.")
         else:
-            db.session.commit()
-            if two_factor.needs_second_factor(account):
+            if two_factor.needs_second_factor(account):  # logged in (and audited) after the code
+                db.session.commit()
                 return start_second_factor(account, form.remember.data)
+            events.record_event(events.LOGIN, account)
+            db.session.commit()
             session.clear()  # a fresh session: nothing from before login carries over
             login_user(account, remember=form.remember.data)
             session["lang"] = account.language
             return redirect(safe_next(request.args.get("next")) or home_for(account), 303)
-    elif request.method == "POST":
-        g.login_failed = True
     status = 422 if request.method == "POST" else 200
     return render_page("auth/login.html", status=status, form=form, error=error)
 
 
 @bp.post("/logout")
 def logout():
+    # This browser's session and remember cookie end (on the server too); the account's other
+    # sessions go on. "Log out everywhere" on the profile ends them all.
     if current_user.is_authenticated:
-        services.end_sessions(current_user)
+        end_session(session.get("_user_id"))
+        events.record_event(events.LOGGED_OUT, current_user._get_current_object())
         db.session.commit()
     logout_user()
     language = session.get("lang")
     session.clear()
+    session["_remember"] = "clear"  # logout_user() asked Flask-Login to delete the remember cookie: keep asking
     if language:
         session["lang"] = language  # the page stays in that language, but is no one's choice
     flash(_("You have logged out."), "info")
@@ -84,11 +88,15 @@ def logout():
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(throttle.setting("RESET_LIMIT_PER_EMAIL"), key_func=throttle.email_key, methods=["POST"],
+               deduct_when=throttle.accepted)
+@limiter.limit(throttle.setting("RESET_LIMIT_PER_ADDRESS"), methods=["POST"], deduct_when=throttle.accepted)
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
+        services.queue_password_reset(form.email.data, throttle.client_address())
         db.session.commit()
+        g.form_accepted = True
         return hx_redirect(url_for("auth.forgot_password_sent"))
     status = 422 if form.errors else 200
     return render_page("auth/forgot.html", block="form", status=status, form=form)
@@ -108,6 +116,7 @@ def reset_password(token):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         services.reset_password(account, form.password.data)
+        events.record_event(events.RESET_COMPLETED, account)
         db.session.commit()
         if current_user.is_authenticated:
             logout_user()
@@ -131,15 +140,9 @@ def start_second_factor(account, remember):
     return redirect(url_for("auth.two_factor_login", next=safe_next(request.args.get("next"))), 303)
 
 
-def _pending_key():
-    marker = session.get(PENDING)
-    return f"acct-2fa:{marker.get('id') if isinstance(marker, dict) else ''}"
-
-
 @bp.route("/login/two-factor", methods=["GET", "POST"])
-@limiter.limit(_per_account, key_func=_pending_key, methods=["POST"], deduct_when=_login_failed)
-@limiter.limit(_per_address, methods=["POST"], deduct_when=_login_failed)
 def two_factor_login():
+    """The code step; wrong codes count against the account and address as wrong passwords do."""
     found = two_factor.account_for_marker(session.get(PENDING))
     if found is None:
         session.pop(PENDING, None)
@@ -148,10 +151,13 @@ def two_factor_login():
     account, remember = found
     form = TwoFactorLoginForm()
     error = None
+    if request.method == "POST":
+        check_throttle(account.email)
     if form.validate_on_submit():
         used = two_factor.use_second_factor(account, form.code.data)
         if used:
             left = two_factor.recovery_codes_left(account) if used == "recovery" else None
+            events.record_event(events.LOGIN, account)
             db.session.commit()
             language = session.get("lang")
             session.clear()
@@ -164,9 +170,9 @@ def two_factor_login():
                     flash(_("Set up two-factor again in My account to get ten new recovery codes."), "info")
             return redirect(safe_next(request.args.get("next")) or home_for(account), 303)
         db.session.commit()
-        g.login_failed = True
+        throttle.failed(account.email)
         error = _("That code is not right, or it was used already. Try the newest code from your app.")
     elif request.method == "POST":
-        g.login_failed = True
+        throttle.failed(account.email)
     status = 422 if request.method == "POST" else 200
     return render_page("auth/two_factor.html", status=status, form=form, error=error)

@@ -19,6 +19,7 @@ from portal.models import utcnow
 
 log = logging.getLogger("portal.mail")
 LINK = re.compile(r"https?://[^\s<>\"']+")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SEND_JOB = "jobs.mail.send_outbox_message"
 REDACTED = "[link removed: security email]"
 PAGE_SIZE = 50
@@ -117,12 +118,30 @@ def claim(message_id):
     return result.rowcount == 1
 
 
+class UnbuildableEmail(ValueError):
+    """An outbox row that cannot become an email (a header with a line break, an invalid address)."""
+
+
+def _one_line(value, what):
+    if CONTROL.search(value or ""):
+        raise UnbuildableEmail(f"The {what} has a line break or another control character.")
+    return value
+
+
 def build_email(message):
-    """The MIME message (text and HTML alternatives) for an outbox row."""
+    """The MIME message (text and HTML alternatives) for an outbox row; UnbuildableEmail when the
+    row cannot make a safe email (sending it again would not help)."""
     email = EmailMessage()
     email["From"] = current_app.config["MAIL_FROM"]
-    email["To"] = formataddr((message.to_name, message.to_email)) if message.to_name else message.to_email
-    email["Subject"] = message.subject
+    to_name, to_email = _one_line(message.to_name, "name"), _one_line(message.to_email, "address")
+    try:
+        email["To"] = formataddr((to_name, to_email)) if to_name else to_email
+        email["Subject"] = _one_line(message.subject, "subject")
+    except ValueError as error:
+        raise UnbuildableEmail(str(error)) from None
+    addresses = email["To"].addresses
+    if len(addresses) != 1 or not addresses[0].domain or addresses[0].addr_spec != to_email or email["To"].defects:
+        raise UnbuildableEmail(f"{to_email!r} is not an email address that can be written in the To header.")
     email["Message-ID"] = message.message_id
     email["Content-Language"] = message.language.replace("_", "-")
     email.set_content(message.body_text)
@@ -144,7 +163,8 @@ def deliver(email):
 def send_message(message_id, final_attempt=True):
     """Send one outbox row if it is still queued; on error requeue it, or mark it failed when final.
 
-    Returns "sent" or "skipped" (already sent, or being sent); on an SMTP error it records the
+    Returns "sent", "skipped" (already sent, or being sent) or "failed" (the row cannot make an
+    email: marked failed with the reason, no retry); on an SMTP error it records the
     error on the row and raises, and the caller commits either way so the job system can retry.
     """
     if not claim(message_id):
@@ -152,7 +172,14 @@ def send_message(message_id, final_attempt=True):
     # The claim was a bulk UPDATE: reload so a copy already in the session is not stale.
     message = db.session.get(OutboxMessage, message_id, populate_existing=True)
     try:
-        deliver(build_email(message))
+        email = build_email(message)
+    except UnbuildableEmail as error:
+        message.status = "failed"  # final: no retry and no hourly sweep would ever send it
+        message.last_error = f"The email could not be built: {error}"[:2000]
+        log.error("outbox #%s cannot be sent: %s", message.id, error)
+        return "failed"
+    try:
+        deliver(email)
     except (OSError, smtplib.SMTPException) as error:
         message.status = "failed" if final_attempt else "queued"
         message.last_error = f"{type(error).__name__}: {error}"[:2000]

@@ -1,17 +1,16 @@
 """The member's forms: sign-up, profile, and the filter of the points history."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
 from portal.auth.forms import check_password
-from portal.forms import ContactFields
+from portal.forms import ContactFields, PortalForm
 from portal.presentation import POINTS_KIND_NAMES
 
 
-class SignupForm(ContactFields, FlaskForm):
+class SignupForm(ContactFields, PortalForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)],
                        render_kw={"autocomplete": "name"})
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(check_deliverability=False),
@@ -21,7 +20,7 @@ class SignupForm(ContactFields, FlaskForm):
                              render_kw={"autocomplete": "new-password", "minlength": 8})
 
 
-class ProfileForm(ContactFields, FlaskForm):
+class ProfileForm(ContactFields, PortalForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)],
                        render_kw={"autocomplete": "name"})
     marketing_emails = BooleanField(_l("News and offers by email"))
@@ -29,7 +28,7 @@ class ProfileForm(ContactFields, FlaskForm):
     event_reminders = BooleanField(_l("Event reminders by email"))
 
 
-class PointsFilterForm(FlaskForm):
+class PointsFilterForm(PortalForm):
     """The kind filter above the points history: a GET form, so no CSRF token."""
 
     class Meta:

@@ -1,17 +1,19 @@
 """Member pages: home, points, benefits, card, profile, and the sections later features fill."""
 
-from flask import Blueprint, flash, redirect, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_user
+from flask_login import current_user, login_user, logout_user
 
+from portal.auth import events, throttle
 from portal.auth import services as auth_services
 from portal.auth.access import member_required
 from portal.auth.forms import ChangePasswordForm
 from portal.auth.tokens import LinkError
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.htmx import hx_redirect, render_page
 from portal.i18n import current_language
+from portal.ids import query_int
 from portal.members import ledger, services, tiers, timeline
 from portal.members import signup as signups
 from portal.members.benefits import compare_tiers, tiers_with_benefits
@@ -32,6 +34,9 @@ RECENT_ACTIVITY = 6
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(throttle.setting("SIGNUP_LIMIT_PER_EMAIL"), key_func=throttle.email_key, methods=["POST"],
+               deduct_when=throttle.accepted)
+@limiter.limit(throttle.setting("SIGNUP_LIMIT_PER_ADDRESS"), methods=["POST"], deduct_when=throttle.accepted)
 def signup():
     """Become a member: a pending account and a verification email (a known email gets a notice)."""
     if current_user.is_authenticated:
@@ -47,6 +52,7 @@ def signup():
             birthday_day=form.birthday_day.data, birth_year=form.birth_year.data,
         )
         db.session.commit()
+        g.form_accepted = True
         session["signup_email"] = auth_services.normalise_email(form.email.data)
         return hx_redirect(url_for("members.signup_sent"))
     status = 422 if form.errors else 200
@@ -109,7 +115,7 @@ def points():
     member = current_user._get_current_object()
     form = PointsFilterForm(formdata=request.args)
     kind = form.selected_kind()
-    after = request.args.get("after", type=int)
+    after = query_int("after")
     entries, has_more = ledger.history(member, kind=kind, after_id=after, limit=HISTORY_PAGE)
     return render_page(
         "members/points.html", block="history", member=member, form=form, kind=kind, after=after,
@@ -170,18 +176,52 @@ def update_profile():
     return redirect(url_for("members.profile"), 303)
 
 
+def _account_key():
+    return f"account:{current_user.kind}:{current_user.id}" if current_user.is_authenticated else "anonymous"
+
+
 @bp.post("/profile/password")
+@limiter.limit(lambda: current_app.config["PASSWORD_CHANGE_LIMIT"], key_func=_account_key)
 @member_required
 def change_password():
     form = ChangePasswordForm()
     profile_form = ProfileForm(obj=current_user, formdata=None)
     profile_form.setup_choices()
     if form.validate():
-        if auth_services.change_password(current_user, form.current_password.data,
-                                         form.new_password.data):
+        # A wrong current password is a failed login: the same counters, pauses and audit.
+        member = current_user._get_current_object()
+        try:
+            throttle.check(member.email)
+        except throttle.Throttled:
+            events.record_event(events.THROTTLED, member, by_account=False)
             db.session.commit()
-            login_user(current_user._get_current_object())  # this session carries the new version
+            raise
+        if auth_services.change_password(member, form.current_password.data, form.new_password.data):
+            events.record_event(events.PASSWORD_CHANGED, member)
+            db.session.commit()
+            login_user(member)  # this session carries the new version
             flash(_("Your password is changed. You are logged out everywhere else."), "success")
             return redirect(url_for("members.profile"), 303)
+        throttle.failed(member.email)
+        events.record_event(events.LOGIN_FAILED, member, by_account=False)
+        db.session.commit()
         form.current_password.errors.append(_("That is not your current password."))
     return _profile_page(profile_form, form, status=422)
+
+
+@bp.post("/profile/sessions/end")
+@member_required
+def end_all_sessions():
+    """Log out everywhere: every session and remember cookie of the account ends, this one too."""
+    member = current_user._get_current_object()
+    auth_services.end_sessions(member)
+    events.record_event(events.SESSIONS_ENDED, member)
+    db.session.commit()
+    logout_user()
+    language = session.get("lang")
+    session.clear()
+    session["_remember"] = "clear"  # logout_user() asked Flask-Login to delete the remember cookie: keep asking
+    if language:
+        session["lang"] = language
+    flash(_("You are logged out everywhere, on this device too."), "info")
+    return redirect(url_for("auth.login"), 303)

@@ -3,7 +3,6 @@
 import uuid
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
 from wtforms import (
@@ -27,6 +26,7 @@ from wtforms.validators import (
 )
 
 from portal import dates
+from portal.forms import PortalForm
 from portal.i18n import localized
 from portal.rewards import pictures
 
@@ -44,7 +44,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class RedeemForm(FlaskForm):
+class RedeemForm(PortalForm):
     """The confirmation step: its key, made when the step is shown, makes a repeated POST redeem once."""
 
     key = HiddenField(default=lambda: str(uuid.uuid4()))
@@ -60,7 +60,7 @@ class RedeemForm(FlaskForm):
             return False
 
 
-class RewardForm(FlaskForm):
+class RewardForm(PortalForm):
     """A reward's details; NewRewardForm and EditRewardForm add the stock each one sets."""
 
     name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
@@ -162,7 +162,7 @@ class EditRewardForm(RewardForm):
             raise ValidationError(_l("Untick “Unlimited stock” to change the number of units."))
 
 
-class VoucherSearchForm(FlaskForm):
+class VoucherSearchForm(PortalForm):
     """Find a voucher: typed, or typed by a scanner (which ends with Enter and submits)."""
 
     class Meta:
@@ -174,11 +174,11 @@ class VoucherSearchForm(FlaskForm):
     })
 
 
-class UseVoucherForm(FlaskForm):
+class UseVoucherForm(PortalForm):
     code = HiddenField(validators=[DataRequired()])
 
 
-class CancelRedemptionForm(FlaskForm):
+class CancelRedemptionForm(PortalForm):
     reason = StringField(_l("Reason for cancelling"), filters=[_strip], validators=[
         DataRequired(_l("Give a reason: the member is told it and it is kept in the audit log.")),
         Length(max=500),

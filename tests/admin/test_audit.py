@@ -72,6 +72,7 @@ def test_the_log_lists_who_did_what_to_whom_newest_first(client, history):
     assert '>Audit log</a>' in page  # in the staff navigation
     listed = rows(page)
     assert [row[1:] for row in listed] == [
+        ["Lee Team Lead 127.0.0.1", "Logged in", "—", "", ""],
         ["Olive Operations", "Points adjusted", f"Mei Lin {history['mei'].number}",
          "Balance: 500 → 300 Amount: −200", "Given twice"],
         ["Olive Operations", "Tier changed", f"Bo Chen {history['bo'].number}", "Tier: Silver → Gold",

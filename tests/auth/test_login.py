@@ -2,8 +2,7 @@ import re
 
 import pytest
 
-from portal import create_app
-from tests.conftest import csrf_token, login, post_form, test_settings
+from tests.conftest import csrf_token, login, post_form
 from tests.factories import make_member, make_staff
 
 ERROR = "The email or password is not right."
@@ -32,7 +31,8 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(client, mei):
     wrong = login(client, "mei@example.com", "not her password")
     unknown = login(client, "nobody@example.com", "not her password")
     assert wrong.status_code == unknown.status_code == 422
-    strip = lambda r: re.sub(r'value="[^"]*"', "", r.get_data(as_text=True))  # noqa: E731
+    # CSRF tokens (in values and in hx-headers) carry a timestamp: leave them out of the comparison.
+    strip = lambda r: re.sub(r'value="[^"]*"|"X-CSRFToken": *"[^"]*"', "", r.get_data(as_text=True))  # noqa: E731
     assert ERROR in strip(wrong)
     assert strip(wrong) == strip(unknown)
 
@@ -51,21 +51,6 @@ def test_session_cookie_is_httponly_and_samesite_lax(client, mei):
     response = login(client, "mei@example.com")
     cookie = next(v for v in response.headers.getlist("Set-Cookie") if v.startswith("session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
-
-
-def test_production_cookies_are_secure_and_production_needs_a_secret_key(tmp_path, monkeypatch):
-    monkeypatch.setenv("PORTAL_ENV", "production")
-    monkeypatch.delenv("SECRET_KEY", raising=False)
-    monkeypatch.delenv("PORTAL_SECRET_KEY", raising=False)
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
-    monkeypatch.setenv("SECRET_KEY", "short")
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
-    monkeypatch.setenv("SECRET_KEY", "x" * 40)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
-    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
-    assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
 def test_login_starts_a_new_session(client, mei):
@@ -127,11 +112,3 @@ def test_twenty_failures_from_one_address_get_429(client, mei):
     for n in range(20):
         assert login(client, f"guess{n % 4}-{n}@example.com", "wrong password").status_code == 422
     assert login(client, "mei@example.com").status_code == 429
-
-
-def test_the_failure_window_comes_from_the_settings(tmp_path):
-    app = create_app(test_settings(f"sqlite:///{tmp_path}/x.db", tmp_path, LOGIN_WINDOW_SECONDS=60))
-    from portal.auth.views import _per_account, _per_address
-
-    with app.app_context():
-        assert _per_account() == "5 per 60 seconds" and _per_address() == "20 per 60 seconds"

@@ -92,3 +92,32 @@ def test_a_bad_email_on_the_forgotten_password_form_gets_422_and_sends_nothing(c
     response = post_form(client, "/password/forgot", {"email": "not an email"})
     assert response.status_code == 422 and 'id="email-error"' in response.get_data(as_text=True)
     assert reset_mails() == []
+
+
+def test_the_request_does_the_same_work_for_known_and_unknown_emails(client, app, monkeypatch):
+    """No enumeration by timing: the request queues one job either way and the job decides."""
+    from jobs import accounts, queues
+    from tests.conftest import counting_queries
+
+    make_member(email="mei@example.com")
+    make_staff("service", email="pat@example.com")
+    db.session.commit()
+    queued = []
+    monkeypatch.setattr(queues, "run_or_enqueue", lambda func, args, *rest: queued.append((func, args)))
+    work = {}
+    for email in ("mei@example.com", "pat@example.com", "nobody@example.com", "NOBODY2@example.com"):
+        token = csrf_token(client, "/password/forgot")
+        with counting_queries() as statements:
+            response = client.post("/password/forgot", data={"csrf_token": token, "email": email})
+        assert response.status_code == 303
+        work[email] = statements
+    assert work["mei@example.com"] == work["pat@example.com"] == work["nobody@example.com"] == \
+        work["NOBODY2@example.com"]
+    assert [func for func, _ in queued] == ["jobs.accounts.send_password_reset"] * 4
+    assert [args[0] for _, args in queued] == ["mei@example.com", "pat@example.com", "nobody@example.com",
+                                               "nobody2@example.com"]
+    assert reset_mails() == []  # nothing sent yet: the job decides
+
+    for _, args in queued:
+        accounts.send_password_reset(*args)
+    assert sorted(mail.to_email for mail in reset_mails()) == ["mei@example.com", "pat@example.com"]

@@ -11,6 +11,7 @@ from tests.e2e.conftest import (
     LOGIN_WINDOW_SECONDS,
     WRONG_LOGIN,
     assert_accessible,
+    click_and_load,
     log_in,
     submit_login,
     unique_email,
@@ -80,3 +81,41 @@ def test_remember_me_keeps_a_30_day_cookie(page, context, new_member, new_contex
     other_page.wait_for_url(HOME)
     expect(other_page.get_by_role("heading", name="Hello, Remy")).to_be_visible()
     assert remember_cookies(other) == []
+
+
+def test_log_out_everywhere_ends_the_remembered_login_on_another_device(page, context, new_member, new_context):
+    member = new_member(name="Evan Everywhere")
+    log_in(page, member.email, member.password, remember=True)  # her phone, remembered
+    page.wait_for_url(HOME)
+    assert remember_cookies(context)
+
+    laptop = new_context().new_page()
+    log_in(laptop, member.email, member.password)
+    laptop.wait_for_url(HOME)
+    laptop.goto("/profile")
+    expect(laptop.get_by_role("heading", name="Log out everywhere")).to_be_visible()
+    assert_accessible(laptop)
+    click_and_load(laptop, laptop.get_by_role("button", name="Log out everywhere"))
+    laptop.wait_for_url("**/login")
+    expect(laptop.get_by_text("You are logged out everywhere, on this device too.")).to_be_visible()
+    assert_accessible(laptop)
+
+    # The phone's session and its remember cookie no longer work: it is asked to log in again.
+    context.clear_cookies(name="session")
+    page.goto("/")
+    page.wait_for_url("**/login")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+
+
+def test_logging_out_on_one_device_keeps_the_other_logged_in(page, new_member, new_context):
+    member = new_member(name="Lou Onedevice")
+    log_in(page, member.email, member.password)
+    page.wait_for_url(HOME)
+    laptop = new_context().new_page()
+    log_in(laptop, member.email, member.password)
+    laptop.wait_for_url(HOME)
+
+    click_and_load(laptop, laptop.get_by_role("button", name="Log out"))
+    expect(laptop.get_by_text("You have logged out.")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("heading", name="Hello, Lou")).to_be_visible()
