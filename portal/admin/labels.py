@@ -28,6 +28,7 @@ AUDIT_FIELD_NAMES = {
     "balance": _l("Balance"),
     "amount": _l("Amount"),
     "tier": _l("Tier"),
+    "keep_until": _l("Kept until"),
     "reverses": _l("Reverses entry"),
     "points": _l("Points"),
     "reference": _l("Reference"),
