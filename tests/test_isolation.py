@@ -181,15 +181,16 @@ def test_every_route_is_covered_by_these_isolation_tests(app):
         "care.notification_list", "care.mark_read",
         "members.home", "members.points", "members.benefits", "members.card", "members.coming_soon",
         "members.profile", "members.update_profile", "members.change_password",
-        "admin.home", "admin.members", "admin.member_page", "admin.adjust_points", "admin.change_tier",
+        "admin.home", "members_admin.members", "members_admin.member_page", "members_admin.adjust_points",
+        "members_admin.change_tier",
         "admin.audit", "admin.outbox_list", "admin.outbox_message", "admin.outbox_resend",
         "rewards.catalogue", "rewards.reward", "rewards.confirm", "rewards.redeem", "rewards.mine",
         "rewards.voucher", "rewards_admin.index", "rewards_admin.new", "rewards_admin.create",
         "rewards_admin.edit", "rewards_admin.update", "rewards_admin.deactivate", "rewards_admin.activate",
         "rewards_admin.vouchers", "rewards_admin.use_voucher", "rewards_admin.cancel_redemption",
-        "admin.record_purchase", "purchases.import_purchases", "purchases.preview_purchases",
-        "purchases.confirm_import", "purchases.api_key_list", "purchases.create_api_key",
-        "purchases.revoke_api_key", "api.create_purchase",
+        "members_admin.record_purchase", "purchases_admin.import_purchases", "purchases_admin.preview_purchases",
+        "purchases_admin.confirm_import", "purchases_admin.api_key_list", "purchases_admin.create_api_key",
+        "purchases_admin.revoke_api_key", "api.create_purchase",
     }
     endpoints = {r.endpoint for r in app.url_map.iter_rules()}
     assert endpoints - public - covered == set()

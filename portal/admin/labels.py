@@ -2,12 +2,6 @@
 
 from flask_babel import lazy_gettext as _l
 
-MEMBER_STATUS_NAMES = {
-    "pending": _l("Not yet verified"),
-    "active": _l("Active"),
-    "closed": _l("Closed"),
-}
-
 AUDIT_ACTION_NAMES = {
     "points.adjust": _l("Points adjusted"),
     "points.reverse": _l("Points entry reversed"),

@@ -1,4 +1,4 @@
-"""Names shown for the ledger's kinds."""
+"""Names shown for the ledger's kinds and a member's status."""
 
 from flask_babel import lazy_gettext as _l
 
@@ -11,4 +11,10 @@ POINTS_KIND_NAMES = {
     "expiry": _l("Expired"),
     "adjustment": _l("Adjustment"),
     "reversal": _l("Reversal"),
+}
+
+MEMBER_STATUS_NAMES = {
+    "pending": _l("Not yet verified"),
+    "active": _l("Active"),
+    "closed": _l("Closed"),
 }

@@ -12,7 +12,7 @@ from portal.purchases import api_keys, imports, services
 from portal.purchases.forms import ApiKeyForm, ImportPurchasesForm, UploadPurchasesForm
 from portal.purchases.models import ApiKey
 
-bp = Blueprint("purchases", __name__)
+bp = Blueprint("purchases_admin", __name__)
 IMPORTERS = ("operations",)  # and admin, who holds every role
 
 
@@ -32,9 +32,10 @@ def _import_page(form=None, status=200, **context):
 
 def _preview_page(preview, token, status=200, notice=None, filename=""):
     import_form = ImportPurchasesForm(formdata=None, token=token, fingerprint=preview.fingerprint)
+    row_points = imports.points_by_row(preview)
     return render_page("purchases/import.html", status=status, form=UploadPurchasesForm(formdata=None),
-                       preview=preview, points=imports.points_preview(preview), import_form=import_form,
-                       notice=notice, filename=filename)
+                       preview=preview, points=sum(row_points), import_form=import_form, notice=notice,
+                       good_rows=list(zip(preview.good, row_points, strict=True)), filename=filename)
 
 
 @bp.get("/imports/purchases")
@@ -89,7 +90,7 @@ def confirm_import():
     flash(_("Imported %(count)s purchases worth %(total)s: %(points)s points.",
             count=format_number(len(purchases)), total=money(preview.total),
             points=format_number(sum(p.points for p in purchases))), "success")
-    return redirect(url_for("purchases.import_purchases"), 303)
+    return redirect(url_for("purchases_admin.import_purchases"), 303)
 
 
 # --- API keys ------------------------------------------------------------------------------------
@@ -128,4 +129,4 @@ def revoke_api_key(key_id):
         db.session.commit()
         flash(_("The key %(name)s (%(prefix)s…) is revoked: it no longer works.",
                 name=api_key.name, prefix=api_key.prefix), "success")
-    return redirect(url_for("purchases.api_key_list"), 303)
+    return redirect(url_for("purchases_admin.api_key_list"), 303)
