@@ -11,7 +11,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_babel import format_decimal, format_number, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from portal.auth.access import staff_required
 from portal.extensions import db
@@ -80,17 +80,17 @@ def staff_date(value):
     return value.isoformat()
 
 
-def _breakable(text):
-    return Markup("<wbr>.").join(escape(part) for part in text.split("."))
-
-
 @bp.app_template_filter("email")
 def email_address(address):
-    """An email address that wraps, on a narrow screen, only before its "@" and its dots, never mid-word."""
+    """An email address that wraps, on a narrow screen, only before its "@" and its dots: each piece
+    between them is kept whole (not broken after a hyphen or anywhere else)."""
     local, at, domain = str(address).rpartition("@")
-    if not at:
-        return Markup('<span class="email">%s</span>') % _breakable(domain)
-    return Markup('<span class="email">%s<wbr>@%s</span>') % (_breakable(local), _breakable(domain))
+    pieces = local.split(".") if at else []
+    pieces = [pieces[0]] + ["." + piece for piece in pieces[1:]] if pieces else []
+    domain_parts = domain.split(".")
+    pieces += [("@" if at else "") + domain_parts[0]] + ["." + part for part in domain_parts[1:]]
+    inner = Markup("<wbr>").join(Markup("<span>%s</span>") % piece for piece in pieces)
+    return Markup('<span class="email">%s</span>') % inner
 
 
 @bp.get("/members")
