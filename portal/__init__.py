@@ -25,6 +25,7 @@ def create_app(config=None):
     from portal.members.admin import bp as members_admin_bp
     from portal.members.views import bp as members_bp
     from portal.purchases.admin import bp as purchases_admin_bp
+    from portal.rewards import member_page as _redemptions_on_the_member_page  # noqa: F401 (adds its part)
     from portal.rewards.views import admin_bp as rewards_admin_bp
     from portal.rewards.views import bp as rewards_bp
 

@@ -188,7 +188,7 @@ def test_every_route_is_covered_by_these_isolation_tests(app):
         "rewards.voucher", "rewards_admin.index", "rewards_admin.new", "rewards_admin.create",
         "rewards_admin.edit", "rewards_admin.update", "rewards_admin.deactivate", "rewards_admin.activate",
         "rewards_admin.vouchers", "rewards_admin.use_voucher", "rewards_admin.cancel_redemption",
-        "members_admin.record_purchase", "purchases_admin.import_purchases", "purchases_admin.preview_purchases",
+        "purchases_admin.record_purchase", "purchases_admin.import_purchases", "purchases_admin.preview_purchases",
         "purchases_admin.confirm_import", "purchases_admin.api_key_list", "purchases_admin.create_api_key",
         "purchases_admin.revoke_api_key", "api.create_purchase",
     }

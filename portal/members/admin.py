@@ -1,14 +1,17 @@
-"""Staff pages for members: search, the member page, points adjustments, purchases and tier changes.
+"""Staff pages for members: search, the member page, points adjustments and tier changes.
 
-Every view checks the role; the features' services do the work.
+Every view checks the role; the features' services do the work. Other features add their parts to
+the member page (a purchase form, the member's redemptions) with `add_part`: they import members,
+and members imports none of them.
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
-from flask_babel import format_decimal, format_number, get_locale
+from flask_babel import format_number, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -20,18 +23,29 @@ from portal.i18n import localized
 from portal.members import ledger, records, search, tiers
 from portal.members.admin_forms import AdjustPointsForm, ChangeTierForm, MemberSearchForm
 from portal.members.labels import MEMBER_STATUS_NAMES, POINTS_KIND_NAMES
-from portal.purchases import services as purchases
-from portal.purchases.forms import RecordPurchaseForm
-from portal.rewards import services as rewards
-from portal.rewards.labels import REDEMPTION_STATUS_NAMES
 
 bp = Blueprint("members_admin", __name__)
 # Who may read the members area and who may change points and tiers (admin holds every role).
 MEMBERS_READ = ("operations", "service", "expansion")
 MEMBERS_WRITE = ("operations",)
-# Who sees whole voucher codes (and so can use one at the till); everyone else sees the last 4 characters.
-WHOLE_VOUCHER_CODES = ("operations",)
-VOUCHER_SHOWN = 4
+
+
+@dataclass(frozen=True)
+class Part:
+    """What another feature shows on the member page: a template, and its variables for a member
+    (`context(member, form)`, with the form that came back with errors, if any; None shows nothing)."""
+
+    template: str
+    context: object
+
+
+# Where parts go: "actions" beside "Adjust points" (for staff who may change), "sections" after the tier.
+PARTS = {"actions": {}, "sections": {}}
+
+
+def add_part(place, name, template, context):
+    """Show `template` on every member page at `place`; adding the same name again replaces it."""
+    PARTS[place][name] = Part(template, context)
 
 
 def signed_number(number):
@@ -47,16 +61,9 @@ def birthday(member):
                            locale=get_locale())
 
 
-def masked_code(code):
-    """A voucher code for staff who may not see it whole: ("••••-••••-", "9HPW"), the last 4 characters shown."""
-    hidden, shown = code[:-VOUCHER_SHOWN], code[-VOUCHER_SHOWN:]
-    return "".join("-" if character == "-" else "•" for character in hidden), shown
-
-
 @bp.context_processor
 def formats():
-    return {"format_number": format_number, "signed_number": signed_number, "birthday": birthday,
-            "masked_code": masked_code}
+    return {"format_number": format_number, "signed_number": signed_number, "birthday": birthday}
 
 
 # Staff read dates in one unambiguous form in the programme's time zone, whatever their language.
@@ -104,42 +111,56 @@ def members():
                        member_status_names=MEMBER_STATUS_NAMES)
 
 
-def _member_page(member, *, adjust_form=None, tier_form=None, purchase_form=None, after=None, block=None,
-                 status=200, notice=None, notice_in=None):
+def _parts(place, member, forms):
+    """[(template, variables)] of the parts at `place` that show something for `member`."""
+    shown = []
+    for name, part in PARTS[place].items():
+        context = part.context(member, forms.get(name))
+        if context is not None:
+            shown.append((part.template, context))
+    return shown
+
+
+def member_page(member, *, adjust_form=None, tier_form=None, part_forms=None, after=None, block=None,
+                status=200, notice=None, notice_in=None):
+    """The member page, or its `block` ("live": all but the profile; "older": ledger rows after `after`).
+    `part_forms`: {part name: its form with errors}; `notice_in`: "points" or "tier", where a confirmation goes."""
     changes, every_tier = records.tier_changes(member)
     entries, more = records.ledger_page(member, after_id=after)
     may_change = current_user.has_role(*MEMBERS_WRITE)
-    redemptions = rewards.my_redemptions(member) if block != "older" else []
+    whole_page = block != "older"
+    forms = part_forms or {}
     if may_change:
         adjust_form = adjust_form or AdjustPointsForm(formdata=None, member=member)
         tier_form = tier_form or ChangeTierForm(formdata=None, member=member, tiers=every_tier)
-        purchase_form = purchase_form or RecordPurchaseForm(formdata=None)
     return render_page(
         "admin/member.html", block=block, status=status, member=member, tier_changes=changes,
         kept=tiers.keeping_change(changes, tiers.programme_today()),
         entries=entries, more=more, after=after, may_change=may_change, adjust_form=adjust_form,
-        tier_form=tier_form, purchase_form=purchase_form, notice=notice, notice_in=notice_in,
-        kind_names=POINTS_KIND_NAMES, member_status_names=MEMBER_STATUS_NAMES, redemptions=redemptions,
-        redemption_status_names=REDEMPTION_STATUS_NAMES, whole_codes=current_user.has_role(*WHOLE_VOUCHER_CODES),
+        tier_form=tier_form, notice=notice, notice_in=notice_in,
+        kind_names=POINTS_KIND_NAMES, member_status_names=MEMBER_STATUS_NAMES,
+        actions=_parts("actions", member, forms) if whole_page and may_change else [],
+        sections=_parts("sections", member, forms) if whole_page else [],
+        **formats(),  # also when another feature's view renders the page
     )
 
 
-def _changed(member, notice, notice_in):
+def changed(member, notice, notice_in):
     """After a change: the updated part of the page for htmx, its confirmation beside the section
     changed (`notice_in`: "points" or "tier"); else back to the page (303)."""
     if is_partial():
-        return _member_page(member, block="live", notice=notice, notice_in=notice_in)
+        return member_page(member, block="live", notice=notice, notice_in=notice_in)
     flash(notice, "success")
     return redirect(url_for("members_admin.member_page", member_id=member.id), 303)
 
 
-@bp.get("/members/<int:member_id>")
+@bp.get("/members/<int:member_id>", endpoint="member_page")
 @staff_required(*MEMBERS_READ)
-def member_page(member_id):
+def show_member(member_id):
     member = records.member_for_staff(member_id) or abort(404)
     after = request.args.get("after", type=int)
     # "Older entries" with htmx asks for the next rows only; without JavaScript it is a page.
-    return _member_page(member, after=after, block="older" if after else None)
+    return member_page(member, after=after, block="older" if after else None)
 
 
 @bp.post("/members/<int:member_id>/points")
@@ -169,36 +190,8 @@ def adjust_points(member_id):
             else:
                 notice = _("Took away %(points)s points. The balance is now %(balance)s.",
                            points=format_number(-entry.amount), balance=format_number(member.points_balance))
-            return _changed(member, notice, "points")
-    return _member_page(member, adjust_form=form, status=422, block="live")
-
-
-@bp.post("/members/<int:member_id>/purchases")
-@staff_required(*MEMBERS_WRITE)
-def record_purchase(member_id):
-    member = records.member_for_staff(member_id) or abort(404)
-    form = RecordPurchaseForm()
-    if form.validate():
-        try:
-            purchase, created = purchases.record_purchase(
-                member, form.amount.parsed, form.purchased_at(), form.reference.data, "staff", actor=current_user)
-        except purchases.PurchaseError as error:
-            db.session.rollback()
-            form.field_for(error.field).errors.append(error.message)
-        else:
-            db.session.commit()
-            amount = format_decimal(purchase.amount, format="#,##0.00")
-            if not created:
-                notice = _("This purchase (%(reference)s) was already recorded: nothing was added.",
-                           reference=purchase.reference)
-            elif purchase.points:
-                notice = _("Recorded a purchase of %(amount)s: %(points)s points. The balance is now %(balance)s.",
-                           amount=amount, points=format_number(purchase.points),
-                           balance=format_number(member.points_balance))
-            else:
-                notice = _("Recorded a purchase of %(amount)s: too small to earn points.", amount=amount)
-            return _changed(member, notice, "points")
-    return _member_page(member, purchase_form=form, status=422, block="live")
+            return changed(member, notice, "points")
+    return member_page(member, adjust_form=form, status=422, block="live")
 
 
 @bp.post("/members/<int:member_id>/tier")
@@ -217,5 +210,5 @@ def change_tier(member_id):
             db.session.commit()
             notice = _("The member is now in the %(tier)s tier. The monthly review leaves them there until "
                        "%(day)s.", tier=localized(tier, "name"), day=staff_date(form.keep_until.data))
-            return _changed(member, notice, "tier")
-    return _member_page(member, tier_form=form, status=422, block="live")
+            return changed(member, notice, "tier")
+    return member_page(member, tier_form=form, status=422, block="live")

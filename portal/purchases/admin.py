@@ -1,4 +1,5 @@
-"""Staff pages for purchases: the CSV import (preview, then import) and the point-of-sale API keys."""
+"""Staff pages for purchases: recording one on the member page, the CSV import (preview, then
+import) and the point-of-sale API keys."""
 
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import format_decimal, format_number
@@ -8,8 +9,10 @@ from flask_login import current_user
 from portal.auth.access import staff_required
 from portal.extensions import db
 from portal.htmx import render_page
+from portal.members import admin as members_admin
+from portal.members import records
 from portal.purchases import api_keys, imports, services
-from portal.purchases.forms import ApiKeyForm, ImportPurchasesForm, UploadPurchasesForm
+from portal.purchases.forms import ApiKeyForm, ImportPurchasesForm, RecordPurchaseForm, UploadPurchasesForm
 from portal.purchases.models import ApiKey
 
 bp = Blueprint("purchases_admin", __name__)
@@ -23,6 +26,48 @@ def money(amount):
 @bp.context_processor
 def formats():
     return {"money": money, "format_number": format_number}
+
+
+# --- a purchase recorded on the member page -------------------------------------------------------
+
+
+def _purchase_form(member, form):
+    """The "Record a purchase" form beside "Adjust points", for an active member."""
+    return {"purchase_form": form or RecordPurchaseForm(formdata=None)} if member.is_active else None
+
+
+members_admin.add_part("actions", "record_purchase", "purchases/_record_purchase.html", _purchase_form)
+
+
+@bp.post("/members/<int:member_id>/purchases")
+@staff_required(*members_admin.MEMBERS_WRITE)
+def record_purchase(member_id):
+    member = records.member_for_staff(member_id) or abort(404)
+    form = RecordPurchaseForm()
+    if form.validate():
+        try:
+            purchase, created = services.record_purchase(
+                member, form.amount.parsed, form.purchased_at(), form.reference.data, "staff", actor=current_user)
+        except services.PurchaseError as error:
+            db.session.rollback()
+            form.field_for(error.field).errors.append(error.message)
+        else:
+            db.session.commit()
+            amount = money(purchase.amount)
+            if not created:
+                notice = _("This purchase (%(reference)s) was already recorded: nothing was added.",
+                           reference=purchase.reference)
+            elif purchase.points:
+                notice = _("Recorded a purchase of %(amount)s: %(points)s points. The balance is now %(balance)s.",
+                           amount=amount, points=format_number(purchase.points),
+                           balance=format_number(member.points_balance))
+            else:
+                notice = _("Recorded a purchase of %(amount)s: too small to earn points.", amount=amount)
+            return members_admin.changed(member, notice, "points")
+    return members_admin.member_page(member, part_forms={"record_purchase": form}, status=422, block="live")
+
+
+# --- the CSV import --------------------------------------------------------------------------------
 
 
 def _import_page(form=None, status=200, **context):
