@@ -10,7 +10,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 from flask_babel import format_number, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -41,6 +41,7 @@ class Part:
 
 # Where parts go: "actions" beside "Adjust points" (for staff who may change), "sections" after the tier.
 PARTS = {"actions": {}, "sections": {}}
+NOTICE = "member_page_notice"  # the session key of a confirmation waiting for the page after a redirect
 
 
 def add_part(place, name, template, context):
@@ -147,10 +148,11 @@ def member_page(member, *, adjust_form=None, tier_form=None, part_forms=None, af
 
 def changed(member, notice, notice_in):
     """After a change: the updated part of the page for htmx, its confirmation beside the section
-    changed (`notice_in`: "points" or "tier"); else back to the page (303)."""
+    changed (`notice_in`: "points" or "tier"); else back to the page (303), which shows the
+    confirmation in the same place (kept in the session, like a flashed message, but not at the top)."""
     if is_partial():
         return member_page(member, block="live", notice=notice, notice_in=notice_in)
-    flash(notice, "success")
+    session[NOTICE] = {"member": member.id, "notice": notice, "notice_in": notice_in}
     return redirect(url_for("members_admin.member_page", member_id=member.id), 303)
 
 
@@ -159,8 +161,12 @@ def changed(member, notice, notice_in):
 def show_member(member_id):
     member = records.member_for_staff(member_id) or abort(404)
     after = request.args.get("after", type=int)
-    # "Older entries" with htmx asks for the next rows only; without JavaScript it is a page.
-    return member_page(member, after=after, block="older" if after else None)
+    if after:  # "Older entries" with htmx asks for the next rows only; without JavaScript it is a page
+        return member_page(member, after=after, block="older")
+    kept = session.pop(NOTICE, None)
+    if kept and kept.get("member") == member.id:
+        return member_page(member, notice=kept["notice"], notice_in=kept["notice_in"])
+    return member_page(member)
 
 
 @bp.post("/members/<int:member_id>/points")

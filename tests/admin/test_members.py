@@ -384,9 +384,14 @@ def test_adjusting_without_javascript_posts_and_redirects_back(client):
     response = adjust(client, member, "-40", "Points given twice", htmx=False)
     assert response.status_code == 303 and response.headers["Location"] == f"/admin/members/{member.id}"
     page = html(client.get(response.headers["Location"]))
-    assert "Took away 40 points. The balance is now 60." in page
-    assert "Points given twice" in page and "-40" in page and "Olive Operations" in page
+    # the confirmation is where the form was, focused on load, just above the new entry; not at the top
+    assert re.search(r'<p class="flash success confirmation" role="status" tabindex="-1" autofocus data-focus>'
+                     r'Took away 40 points. The balance is now 60.</p>\s*<h3 id="ledger-heading">', page)
+    assert page.count("Took away 40 points.") == 1
+    first_row = re.search(r"<tbody>\s*<tr>(.*?)</tr>", page.split('<table class="ledger"')[1], re.S).group(1)
+    assert "Points given twice" in first_row and "-40" in first_row and "Olive Operations" in first_row
     assert member.points_balance == 60
+    assert "Took away 40 points." not in html(client.get(response.headers["Location"]))  # shown once
 
 
 @pytest.mark.parametrize(("points", "reason", "message"), [

@@ -198,10 +198,13 @@ def test_the_members_area_works_without_javascript(no_js_page, new_member):
     form.get_by_label("Reason", exact=True).fill("Welcome gift")
     click_and_load(page, form.get_by_role("button", name="Adjust points"))
     expect(page).to_have_url(re.compile(r"/admin/members/\d+$"))
-    expect(page.get_by_text("Added 120 points. The balance is now 120.")).to_be_visible()
+    confirmation = page.get_by_role("status").filter(has_text="Added 120 points. The balance is now 120.")
+    expect(confirmation).to_be_focused()  # without JavaScript too: the page opens where the form was
+    expect(confirmation).to_be_in_viewport()
     expect(page.get_by_role("status", name="Points balance")).to_have_text("120")
-    expect(page.get_by_role("table", name="Ledger").get_by_role("row").filter(has_text="Welcome gift")).to_contain_text(
-        "Olive Operations")
+    entry = page.get_by_role("table", name="Ledger").get_by_role("row").filter(has_text="Welcome gift")
+    expect(entry).to_contain_text("Olive Operations")
+    expect(entry).to_be_in_viewport()
     assert_accessible(page)
 
 
