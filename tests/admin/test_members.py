@@ -304,9 +304,9 @@ def test_the_member_page_shows_profile_tier_balance_and_ledger(client):
     history = page.split('id="tier-history-heading"')[1]
     assert "Regular" in history and "Silver" in history and "Automatic" in history
     assert re.search(r'<output id="balance" aria-labelledby="balance-label">1,000</output>', page)
-    ledger_rows = re.findall(r"<tr>\s*<td>[^<]+</td>\s*<td>(\w[\w ]*)</td>"
+    ledger_rows = re.findall(r"<tr>\s*<td class=\"when\">[^<]+</td>\s*<td>(\w[\w ]*)</td>"
                              r"\s*<td class=\"num (?:plus|minus)\">([^<]+)</td>"
-                             r"\s*<td>([^<]*)</td>\s*<td>([^<]+)</td>\s*<td>([^<]*)</td>", page)
+                             r"\s*<td>([^<]*)</td>\s*<td>([^<]+)</td>\s*<td class=\"when\">([^<]*)</td>", page)
     assert [row[:4] for row in ledger_rows] == [
         ("Adjustment", "-200", "Duplicate purchase", "Olive Operations"),  # newest first
         ("Purchase", "+1,200", "Purchase", "—"),
@@ -490,7 +490,7 @@ def test_changing_the_tier_by_hand_is_audited(client, htmx):
     assert '<dd id="kept-until">Gold until 2027-06-30</dd>' in body
     history = body.split('id="tier-history-heading"')[1]
     assert re.search(r"<td>Silver</td>\s*<td>Gold</td>\s*<td>VIP customer</td>\s*<td>Olive Operations</td>"
-                     r"\s*<td>2027-06-30</td>", history)
+                     r"\s*<td class=\"when\">2027-06-30</td>", history)
     assert member.tier.code == "gold"
     assert db.session.scalars(select(TierChange).where(TierChange.member_id == member.id)).one().keep_until == (
         date(2027, 6, 30))
@@ -587,8 +587,8 @@ def test_dates_read_the_same_in_every_language_in_the_programmes_time_zone(clien
         facts = page.split('id="member-heading"')[1].split("</dl>")[0]
         assert "<dd>2026-01-01</dd>" in facts  # member since
         assert "<dd>2026-03-02 00:05</dd>" in facts  # last login
-        row = re.search(r"<tr>\s*<td>2026-10-02 12:32</td>.*?</tr>", page, re.S)
-        assert row and "<td>2027-11-01</td>" in row.group(0), language  # the expiry day, in Taipei
+        row = re.search(r"<tr>\s*<td class=\"when\">2026-10-02 12:32</td>.*?</tr>", page, re.S)
+        assert row and '<td class="when">2027-11-01</td>' in row.group(0), language  # the expiry day, in Taipei
         assert not re.search(r"\b\d{1,2}/\d{1,2}/\d{2}\b", page)  # never 10/2/26
         client.post("/logout", headers={"X-CSRFToken": csrf_token(client, "/admin/")})
 
@@ -664,4 +664,4 @@ def test_the_member_page_shows_how_long_staff_keep_the_member_in_a_tier(client):
     db.session.commit()
     page = html(client.get(f"/admin/members/{member.id}"))
     assert 'id="kept-until"' not in page  # the keep is over
-    assert page.count(f"<td>{(TODAY - timedelta(days=1)).isoformat()}</td>") == 2  # still in the history
+    assert page.count(f'<td class="when">{(TODAY - timedelta(days=1)).isoformat()}</td>') == 2  # in the history
