@@ -24,8 +24,10 @@ def create_app(config=None):
     from portal.auth.sessions import init_login
     from portal.auth.views import bp as auth_bp
     from portal.care.views import bp as care_bp
+    from portal.members.admin import bp as members_admin_bp
     from portal.members.views import bp as members_bp
-    from portal.purchases.views import bp as purchases_bp
+    from portal.purchases.admin import bp as purchases_admin_bp
+    from portal.rewards import member_page as _redemptions_on_the_member_page  # noqa: F401 (adds its part)
     from portal.rewards.admin import admin_bp as rewards_admin_bp
     from portal.rewards.timeline import register as register_rewards_activity
     from portal.rewards.views import bp as rewards_bp
@@ -70,7 +72,8 @@ def create_app(config=None):
     app.register_blueprint(rewards_admin_bp, url_prefix="/admin/rewards")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(staff_bp, url_prefix="/admin")
-    app.register_blueprint(purchases_bp, url_prefix="/admin")
+    app.register_blueprint(members_admin_bp, url_prefix="/admin")
+    app.register_blueprint(purchases_admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     register_rewards_activity()  # the timeline and the ledger's reasons, which members cannot import
     errors.init_app(app)

@@ -5,20 +5,20 @@ a name (a form's choices, a flash message) imports the map from here. Numbers fo
 locale; a signed number always has its sign, and a minus is the real minus sign U+2212.
 """
 
-from datetime import date
+from datetime import date, datetime
 
 import segno
 from babel.dates import format_skeleton
-from flask_babel import format_date, format_datetime, format_decimal, format_number, get_locale
+from flask_babel import format_date, format_decimal, format_number, get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
+
+from portal.dates import local
 
 MINUS = "\u2212"
 # "31 Dec 2026" reads better than the US "Dec 31, 2026" for the programme's English readers;
 # other languages use their own medium date ("2026年12月31日").
 DATE_PATTERNS = {"en": "d MMM y"}
-# Staff read exact moments: "2 Oct 2026 12:32" / "2026年10月2日 12:32", in the programme's zone.
-MOMENT_PATTERNS = {"en": "d MMM y HH:mm", "zh_Hant": "y年M月d日 HH:mm"}
 
 ROLE_NAMES = {
     "admin": _l("Team lead"),
@@ -101,6 +101,7 @@ AUDIT_FIELD_NAMES = {
     "stock": _l("Stock"),
     "prefix": _l("Key starts with"),
     "role": _l("Role"),
+    "keep_until": _l("Kept until"),
     "email_digest": _l("Email typed (hashed)"),
     "recovery_codes_left": _l("Recovery codes left"),
     "active": _l("In the catalogue"),
@@ -119,11 +120,29 @@ def calendar_date(value):
     return format_date(value, DATE_PATTERNS.get(str(get_locale()), "medium"))
 
 
-def moment(value):
-    """A UTC datetime as staff read it, unambiguous and in the programme's zone: "2 Oct 2026 12:32"."""
-    if value is None:
-        return "—"
-    return format_datetime(value, MOMENT_PATTERNS.get(str(get_locale()), "d MMM y HH:mm"))  # rebased to the zone
+def staff_datetime(moment):
+    """A stored UTC moment as staff read it, unambiguous in every language: "2026-10-02 12:32", in
+    the programme's time zone."""
+    return local(moment).strftime("%Y-%m-%d %H:%M") if moment is not None else "—"
+
+
+def staff_date(value):
+    """A calendar day, or the programme's day of a stored UTC moment, as "2026-10-02"."""
+    if isinstance(value, datetime):
+        value = local(value).date()
+    return value.isoformat() if value is not None else "—"
+
+
+def email_address(address):
+    """An email address that wraps, on a narrow screen, only before its "@" and its dots: each piece
+    between them is kept whole (not broken after a hyphen or anywhere else)."""
+    local_part, at, domain = str(address).rpartition("@")
+    pieces = local_part.split(".") if at else []
+    pieces = [pieces[0]] + ["." + piece for piece in pieces[1:]] if pieces else []
+    domain_parts = domain.split(".")
+    pieces += [("@" if at else "") + domain_parts[0]] + ["." + part for part in domain_parts[1:]]
+    inner = Markup("<wbr>").join(Markup("<span>%s</span>") % piece for piece in pieces)
+    return Markup('<span class="email">%s</span>') % inner
 
 
 def money(amount):
@@ -149,7 +168,8 @@ def qr_svg(data, label):
     return Markup(svg.replace("<svg ", named, 1))  # noqa: S704
 
 
-FILTERS = {"signed_points": signed_points, "calendar_date": calendar_date, "moment": moment, "money": money}
+FILTERS = {"signed_points": signed_points, "calendar_date": calendar_date, "staff_datetime": staff_datetime,
+           "staff_date": staff_date, "email": email_address, "money": money}
 GLOBALS = {
     "format_number": format_number, "signed_number": signed_points, "money": money, "birthday": month_day,
     "points_kind_names": POINTS_KIND_NAMES, "member_status_names": MEMBER_STATUS_NAMES,

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from portal.care.messages import Link, tell_member
 from portal.care.points import active_members
 from portal.dates import start_of_month
+from portal.dates import today as programme_today
 from portal.extensions import db
 from portal.members import ledger, tiers
 from portal.members.models import Member, Tier, TierChange
@@ -47,6 +48,15 @@ def reviewed_this_month(member, now):
     ) is not None
 
 
+def kept_here(member, current, now, every):
+    """Whether a hand change still holds today and the member is no higher than the tier staff chose."""
+    kept = tiers.kept_by_staff(member, programme_today(now))
+    if kept is None:
+        return False
+    kept_rank = next(tier.rank for tier in every if tier.id == kept.to_tier_id)
+    return current.rank <= kept_rank  # above the kept tier (earned since), the review may lower it to there
+
+
 def review_tier(member, now=None, every=None):
     """Move `member` down one tier if their qualifying points are below its threshold; a Review or None."""
     now = now or utcnow()
@@ -55,6 +65,8 @@ def review_tier(member, now=None, every=None):
     current = member.tier
     lower = [tier for tier in every if tier.rank < current.rank]
     if not lower:
+        return None
+    if kept_here(member, current, now, every):
         return None
     points, _ = tiers.qualifying_summary(member, now)
     if points >= current.threshold or reviewed_this_month(member, now):

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import Credentials, StaffUser
@@ -189,6 +189,8 @@ class TierChange(db.Model):
     reason_params: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A hand change: the last day (in the programme's calendar) the monthly review leaves the member alone.
+    keep_until: Mapped[date | None] = mapped_column(Date)
 
     from_tier: Mapped[Tier | None] = relationship(foreign_keys=[from_tier_id])
     to_tier: Mapped[Tier] = relationship(foreign_keys=[to_tier_id])

@@ -1,19 +1,20 @@
 """Tiers: qualifying points, upgrades the moment they are earned, hand changes by staff, progress."""
 
 from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased
 
+from portal import dates
 from portal.audit.services import record
 from portal.extensions import db
 from portal.members.models import Member, PointsEntry, Tier, TierChange
 from portal.models import add_months, utcnow
 
 REVERSAL = aliased(PointsEntry)
+STAFF_KEEP_MONTHS = 12  # how long a hand change holds against the monthly review, unless staff say otherwise
 
 
 def all_tiers():
@@ -78,21 +79,48 @@ def upgrade_if_qualified(member, now=None):
     return None
 
 
-def change_tier(member, tier, reason, actor):
-    """Staff move a member to `tier` by hand, with a reason; audited."""
+def default_keep_until(now=None):
+    """The day a hand change holds until when staff do not choose one: 12 months from today."""
+    return add_months(dates.today(now), STAFF_KEEP_MONTHS)
+
+
+def change_tier(member, tier, reason, actor, keep_until=None):
+    """Staff move a member to `tier` by hand, with a reason; the monthly review leaves the member
+    there until the day `keep_until` (default: 12 months from today) is over; audited."""
     if not reason or not reason.strip():
         raise ValueError("a reason is required")
     if actor is None or not actor.is_staff:
         raise ValueError("only staff change a tier by hand")
+    keep_until = keep_until or default_keep_until()
+    if not isinstance(keep_until, date) or isinstance(keep_until, datetime):
+        raise ValueError("keep_until is a calendar day")
     db.session.execute(select(Member.id).where(Member.id == member.id).with_for_update())
     db.session.refresh(member)
     if tier.id == member.tier_id:
         raise ValueError("the member is already in that tier")
     before = {"tier": member.tier.code}
     change = _move(member, tier, reason.strip(), actor=actor)
+    change.keep_until = keep_until
     record("member.tier_change", member, actor=actor, member=member, before=before,
-           after={"tier": tier.code}, reason=reason.strip())
+           after={"tier": tier.code, "keep_until": keep_until.isoformat()}, reason=reason.strip())
     return change
+
+
+def keeping_change(changes, today):
+    """Of `changes` (newest first), the latest hand change if it still holds on `today`, else None."""
+    latest = next((change for change in changes if change.actor_staff_id is not None), None)
+    if latest is None or latest.keep_until is None or latest.keep_until < today:
+        return None
+    return latest
+
+
+def kept_by_staff(member, today):
+    """The hand change that keeps `member` in their tier on `today` (the review leaves them alone), or None."""
+    latest = db.session.scalars(
+        select(TierChange).where(TierChange.member_id == member.id, TierChange.actor_staff_id.is_not(None))
+        .order_by(TierChange.created_at.desc(), TierChange.id.desc()).limit(1)
+    ).all()
+    return keeping_change(latest, today)
 
 
 def tier_history(member):
@@ -114,9 +142,9 @@ class Progress:
     leaving: int = 0  # how many qualifying points stop counting then
 
 
-def _leave_day(moment, zone):
+def _leave_day(moment):
     """The programme day on which points earned at `moment` stop counting towards the tier."""
-    return add_months(moment, current_app.config["QUALIFYING_MONTHS"]).astimezone(zone).date()
+    return dates.day_of(add_months(moment, current_app.config["QUALIFYING_MONTHS"]))
 
 
 def qualifying_window(member, now=None, first=50):
@@ -141,11 +169,10 @@ def qualifying_window(member, now=None, first=50):
     rows = db.session.execute(query.limit(first)).all()
     if not rows:
         return 0, None, 0
-    zone = ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
-    day = _leave_day(rows[0].created_at, zone)
-    if len(rows) == first and _leave_day(rows[-1].created_at, zone) == day:
+    day = _leave_day(rows[0].created_at)
+    if len(rows) == first and _leave_day(rows[-1].created_at) == day:
         rows = db.session.execute(query).all()
-    leaving = sum(row.qualifying for row in rows if _leave_day(row.created_at, zone) == day)
+    leaving = sum(row.qualifying for row in rows if _leave_day(row.created_at) == day)
     rolls_off = add_months(rows[0].created_at, current_app.config["QUALIFYING_MONTHS"])
     return int(rows[0].total), rolls_off, leaving
 

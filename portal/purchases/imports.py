@@ -203,11 +203,16 @@ def _check(row, members, first_line, now):
             first_line[reference] = row.line
 
 
-def points_preview(preview):
-    """The points the good rows would earn at the members' tiers now (a tier that rises during the
-    import earns more on later rows)."""
+def points_by_row(preview):
+    """The points each good row would earn at its member's tier now, in the rows' order (a tier that
+    rises during the import earns more on later rows)."""
     tiers = {tier.id: tier for tier in db.session.scalars(select(Tier))}
-    return sum(services.points_for(row.amount, tiers[row.member.tier_id].multiplier) for row in preview.good)
+    return [services.points_for(row.amount, tiers[row.member.tier_id].multiplier) for row in preview.good]
+
+
+def points_preview(preview):
+    """The points the good rows would earn at the members' tiers now."""
+    return sum(points_by_row(preview))
 
 
 def import_rows(preview, actor):

@@ -1,6 +1,7 @@
 """The audit log page: the team lead's, newest first, filterable, paged, read-only."""
 
 import re
+from datetime import date
 from urllib.parse import unquote
 
 import pytest
@@ -38,7 +39,8 @@ def history(app):
     mei = make_member(name="Mei Lin")
     bo = make_member(name="Bo Chen", tier="silver")
     ledger.adjust(mei, 500, "Goodwill", lead, "audit:mei")
-    tiers.change_tier(bo, db.session.scalar(select(Tier).where(Tier.code == "gold")), "VIP customer", ops)
+    tiers.change_tier(bo, db.session.scalar(select(Tier).where(Tier.code == "gold")), "VIP customer", ops,
+                      keep_until=date(2027, 6, 30))
     ledger.adjust(mei, -200, "Given twice", ops, "audit:mei:2")
     db.session.commit()
     return {"lead": lead, "ops": ops, "mei": mei, "bo": bo}
@@ -75,8 +77,8 @@ def test_the_log_lists_who_did_what_to_whom_newest_first(client, history):
         ["Lee Team Lead 127.0.0.1", "Logged in", "—", "", ""],
         ["Olive Operations", "Points adjusted", f"Mei Lin {history['mei'].number}",
          "Balance: 500 → 300 Amount: −200", "Given twice"],
-        ["Olive Operations", "Tier changed", f"Bo Chen {history['bo'].number}", "Tier: Silver → Gold",
-         "VIP customer"],
+        ["Olive Operations", "Tier changed", f"Bo Chen {history['bo'].number}",
+         "Tier: Silver → Gold Kept until: 2027-06-30", "VIP customer"],
         ["Lee Team Lead", "Points adjusted", f"Mei Lin {history['mei'].number}",
          "Balance: 0 → 500 Amount: +500", "Goodwill"],
     ]

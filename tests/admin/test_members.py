@@ -2,8 +2,10 @@
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +14,7 @@ from portal.audit.models import AuditEntry
 from portal.extensions import db
 from portal.members import ledger, tiers
 from portal.members.models import Member, PointsEntry, Tier, TierChange
-from portal.models import utcnow
+from portal.models import add_months, utcnow
 from portal.rewards import services as rewards
 from tests.conftest import as_staff, counting_queries, csrf_token, login, post_form
 from tests.factories import make_member, make_reward, make_staff
@@ -20,6 +22,8 @@ from tests.factories import make_member, make_reward, make_staff
 READERS = ("admin", "operations", "service", "expansion")
 WRITERS = ("admin", "operations")
 READ_ONLY = ("service", "expansion")
+PROGRAMME_ZONE = ZoneInfo("Asia/Taipei")  # the test settings' DEFAULT_TIMEZONE
+TODAY = datetime.now(PROGRAMME_ZONE).date()
 
 
 
@@ -291,16 +295,18 @@ def test_the_member_page_shows_profile_tier_balance_and_ledger(client):
     db.session.commit()
     as_staff(client, "service")
     page = html(client.get(f"/admin/members/{member.id}"))
-    for text in (member.number, "mei@example.com", "+886 912 345 678", "Active", "Member since", "Last login",
+    for text in (member.number, '<span class="email"><span>mei</span><wbr><span>@example</span><wbr><span>.com</span>',
+                 "+886 912 345 678", "Active",
+                 "Member since", "Last login",
                  "Never", "March 14", "News and offers: No", "Satisfaction surveys: Yes"):
         assert text in page, text
     assert '<dd id="current-tier">Silver</dd>' in page  # 1,200 qualifying points
     history = page.split('id="tier-history-heading"')[1]
     assert "Regular" in history and "Silver" in history and "Automatic" in history
     assert re.search(r'<output id="balance" aria-labelledby="balance-label">1,000</output>', page)
-    ledger_rows = re.findall(r"<tr>\s*<td>[^<]+</td>\s*<td>(\w[\w ]*)</td>"
+    ledger_rows = re.findall(r"<tr>\s*<td class=\"when\">[^<]+</td>\s*<td>(\w[\w ]*)</td>"
                              r"\s*<td class=\"num (?:plus|minus)\">([^<]+)</td>"
-                             r"\s*<td>([^<]*)</td>\s*<td>([^<]+)</td>\s*<td>([^<]*)</td>", page)
+                             r"\s*<td>([^<]*)</td>\s*<td>([^<]+)</td>\s*<td class=\"when\">([^<]*)</td>", page)
     assert [row[:4] for row in ledger_rows] == [
         ("Adjustment", "−200", "Duplicate purchase", "Olive Operations"),  # newest first
         ("Purchase", "+1,200", "Purchase", "—"),
@@ -378,9 +384,14 @@ def test_adjusting_without_javascript_posts_and_redirects_back(client):
     response = adjust(client, member, "-40", "Points given twice", htmx=False)
     assert response.status_code == 303 and response.headers["Location"] == f"/admin/members/{member.id}"
     page = html(client.get(response.headers["Location"]))
-    assert "Took away 40 points. The balance is now 60." in page
-    assert "Points given twice" in page and "−40" in page and "Olive Operations" in page
+    # the confirmation is where the form was, focused on load, just above the new entry; not at the top
+    assert re.search(r'<p class="flash success confirmation" role="status" tabindex="-1" autofocus data-focus>'
+                     r'Took away 40 points. The balance is now 60.</p>\s*<h3 id="ledger-heading">', page)
+    assert page.count("Took away 40 points.") == 1
+    first_row = re.search(r"<tbody>\s*<tr>(.*?)</tr>", page.split('<table class="ledger"')[1], re.S).group(1)
+    assert "Points given twice" in first_row and "−40" in first_row and "Olive Operations" in first_row
     assert member.points_balance == 60
+    assert "Took away 40 points." not in html(client.get(response.headers["Location"]))  # shown once
 
 
 @pytest.mark.parametrize(("points", "reason", "message"), [
@@ -465,7 +476,8 @@ def test_changing_the_tier_by_hand_is_audited(client, htmx):
     member = make_member(tier="silver")
     staff = as_staff(client, "operations", name="Olive Operations")
     headers = {"HX-Request": "true"} if htmx else {}
-    response = post_form(client, f"/admin/members/{member.id}/tier", {"tier": "gold", "reason": "VIP customer"},
+    response = post_form(client, f"/admin/members/{member.id}/tier",
+                         {"tier": "gold", "reason": "VIP customer", "keep_until": "2027-06-30"},
                          page=f"/admin/members/{member.id}", headers=headers)
     if htmx:
         assert response.status_code == 200
@@ -473,13 +485,18 @@ def test_changing_the_tier_by_hand_is_audited(client, htmx):
     else:
         assert response.status_code == 303 and response.headers["Location"] == f"/admin/members/{member.id}"
         body = html(client.get(response.headers["Location"]))
-    assert "The member is now in the Gold tier." in body and '<dd id="current-tier">Gold</dd>' in body
+    assert ("The member is now in the Gold tier. The monthly review leaves them there until 2027-06-30."
+            in body) and '<dd id="current-tier">Gold</dd>' in body
+    assert '<dd id="kept-until">Gold until 2027-06-30</dd>' in body
     history = body.split('id="tier-history-heading"')[1]
-    assert re.search(r"<td>Silver</td>\s*<td>Gold</td>\s*<td>VIP customer</td>\s*<td>Olive Operations</td>", history)
+    assert re.search(r"<td>Silver</td>\s*<td>Gold</td>\s*<td>VIP customer</td>\s*<td>Olive Operations</td>"
+                     r"\s*<td class=\"when\">2027-06-30</td>", history)
     assert member.tier.code == "gold"
+    assert db.session.scalars(select(TierChange).where(TierChange.member_id == member.id)).one().keep_until == (
+        date(2027, 6, 30))
     audit = db.session.scalars(select(AuditEntry).where(AuditEntry.member_id == member.id)).one()
     assert (audit.action, audit.actor_staff_id, audit.reason) == ("member.tier_change", staff.id, "VIP customer")
-    assert audit.before == {"tier": "silver"} and audit.after == {"tier": "gold"}
+    assert audit.before == {"tier": "silver"} and audit.after == {"tier": "gold", "keep_until": "2027-06-30"}
 
 
 @pytest.mark.parametrize(("data", "field", "message"), [
@@ -487,10 +504,18 @@ def test_changing_the_tier_by_hand_is_audited(client, htmx):
     ({"tier": "gold", "reason": "  "}, "tier-reason", "Give a reason: it is kept in the audit log."),
     ({"tier": "silver", "reason": "Same"}, "new-tier", "The member is already in this tier: choose another."),
     ({"tier": "platinum", "reason": "No such tier"}, "new-tier", "Not a valid choice."),
+    ({"tier": "gold", "reason": "VIP", "keep_until": ""}, "tier-keep-until",
+     "Enter the day the member keeps this tier until."),
+    ({"tier": "gold", "reason": "VIP", "keep_until": "31/12/2027"}, "tier-keep-until", "Enter the date as YYYY-MM-DD."),
+    ({"tier": "gold", "reason": "VIP", "keep_until": str(TODAY - timedelta(days=1))}, "tier-keep-until",
+     "Choose today or a later day."),
+    ({"tier": "gold", "reason": "VIP", "keep_until": str(add_months(TODAY, 60) + timedelta(days=1))},
+     "tier-keep-until", "Choose a day at most 5 years ahead."),
 ])
 def test_a_bad_tier_change_comes_back_with_a_message_and_writes_nothing(client, data, field, message):
     member = make_member(tier="silver")
     as_staff(client, "admin")
+    data = {"keep_until": str(TODAY + timedelta(days=90)), **data}
     response = post_form(client, f"/admin/members/{member.id}/tier", data, page=f"/admin/members/{member.id}",
                          headers={"HX-Request": "true"})
     assert response.status_code == 422
@@ -502,23 +527,141 @@ def test_a_bad_tier_change_comes_back_with_a_message_and_writes_nothing(client, 
 def test_members_are_listed_by_their_current_tier_after_a_change(client):
     member = make_member(name="Bo Chen", tier="regular")
     as_staff(client, "admin")
-    post_form(client, f"/admin/members/{member.id}/tier", {"tier": "diamond", "reason": "Partner"},
+    post_form(client, f"/admin/members/{member.id}/tier",
+              {"tier": "diamond", "reason": "Partner", "keep_until": tiers.default_keep_until().isoformat()},
               page=f"/admin/members/{member.id}")
     assert search(client, tier="diamond") == ["Bo Chen"]
     assert db.session.scalar(select(Member.tier_id).where(Member.id == member.id)) == member.tier.id
 
 
-def test_the_member_page_lists_the_members_redemptions(client, app):
+@pytest.fixture
+def redemption(app):
+    """Mei redeemed a tea set: a voucher with a whole code."""
     mei = make_member(name="Mei Lin", email="mei.redeems@example.com")
     ledger.earn(mei, 1000, "purchase", "redeem-seed")
     reward = make_reward(name="Tea set", points_cost=300)
     with app.test_request_context():  # the voucher email links to the voucher page
-        redemption = rewards.redeem(mei, reward, "redeem-key-1")
+        redeemed = rewards.redeem(mei, reward, "redeem-key-1")
     db.session.commit()
-    for role, linked in (("operations", True), ("service", False)):
-        staff = make_staff(role)
+    return redeemed
+
+
+@pytest.mark.parametrize("role", WRITERS)
+def test_admin_and_operations_see_whole_voucher_codes_linked_to_the_voucher_desk(client, redemption, role):
+    as_staff(client, role)
+    page = html(client.get(f"/admin/members/{redemption.member_id}"))
+    section = page.split('id="redemptions-heading"')[1].split("</section>")[0]
+    assert "Tea set" in section and "300" in section and "Ready to use" in section
+    assert (f'<a href="/admin/rewards/vouchers?code={redemption.voucher_code}">{redemption.voucher_code}</a>'
+            in section)
+
+
+@pytest.mark.parametrize("role", READ_ONLY)
+def test_service_and_expansion_see_only_the_last_4_characters_of_a_voucher_code(client, redemption, role):
+    as_staff(client, role)
+    page = html(client.get(f"/admin/members/{redemption.member_id}"))
+    code = redemption.voucher_code  # "K7QM-2XRT-9HPW"
+    section = page.split('id="redemptions-heading"')[1].split("</section>")[0]
+    assert "Tea set" in section
+    assert ('<td class="code"><span aria-hidden="true">••••-••••-</span>'
+            f'<span class="visually-hidden">Code ending in </span>{code[-4:]}</td>') in section
+    raw = code.replace("-", "")
+    assert code not in page and raw not in page and code[:4] not in page and code[5:9] not in page
+    assert "/admin/rewards/vouchers" not in page
+
+
+# --- what staff read: dates, emails, sections, confirmations, keep-until ------------------------
+
+
+def test_dates_read_the_same_in_every_language_in_the_programmes_time_zone(client):
+    member = make_member(name="Mei Lin", language="zh_Hant", last_login_at=datetime(2026, 3, 1, 16, 5, tzinfo=UTC))
+    at = datetime(2026, 10, 2, 4, 32, tzinfo=UTC)  # 12:32 in Taipei
+    ledger.earn(member, 100, "purchase", "dated", at=at, expires_at=datetime(2027, 10, 31, 16, 0, tzinfo=UTC))
+    member.created_at = datetime(2025, 12, 31, 17, 0, tzinfo=UTC)  # 1 Jan 2026 in Taipei
+    db.session.commit()
+    for language in ("en", "zh_Hant"):
+        staff = make_staff("service", language=language)
+        db.session.commit()
         login(client, staff.email)
-        html = client.get(f"/admin/members/{mei.id}").get_data(as_text=True)
-        assert "Redemptions" in html and "Tea set" in html and redemption.voucher_code in html
-        assert ("/admin/rewards/vouchers?code=" in html) is linked
+        page = html(client.get(f"/admin/members/{member.id}"))
+        facts = page.split('id="member-heading"')[1].split("</dl>")[0]
+        assert "<dd>2026-01-01</dd>" in facts  # member since
+        assert "<dd>2026-03-02 00:05</dd>" in facts  # last login
+        row = re.search(r"<tr>\s*<td class=\"when\">2026-10-02 12:32</td>.*?</tr>", page, re.S)
+        assert row and '<td class="when">2027-11-01</td>' in row.group(0), language  # the expiry day, in Taipei
+        assert not re.search(r"\b\d{1,2}/\d{1,2}/\d{2}\b", page)  # never 10/2/26
         client.post("/logout", headers={"X-CSRFToken": csrf_token(client, "/admin/")})
+
+
+def test_email_addresses_wrap_only_before_the_at_sign_and_dots(client, app):
+    make_member(name="Ann Lee", email="ann.lee@sample.example.org")
+    as_staff(client, "service")
+    page = html(client.get("/admin/members?q=ann"))
+    assert ('<td><span class="email"><span>ann</span><wbr><span>.lee</span><wbr><span>@sample</span><wbr>'
+            '<span>.example</span><wbr><span>.org</span></span></td>') in page
+    css = (Path(app.static_folder) / "css" / "admin.css").read_text(encoding="utf-8")
+    assert re.search(r"\.email \{[^}]*overflow-wrap: normal", css)  # the portal's "anywhere" does not apply
+    assert re.search(r"\.email > span \{[^}]*white-space: nowrap", css)  # nor a break after a hyphen
+
+
+def test_the_member_page_has_a_section_menu_and_the_ledger_comes_last(client, redemption):
+    for _ in range(55):
+        give(db.session.get(Member, redemption.member_id), 1)
+    db.session.commit()
+    as_staff(client, "operations")
+    page = html(client.get(f"/admin/members/{redemption.member_id}"))
+    menu = re.search(r'<nav class="sections" aria-label="On this page">(.*?)</nav>', page, re.S).group(1)
+    assert re.findall(r'<a href="#(\w+)">([^<]+)</a>', menu) == [
+        ("tier", "Tier"), ("redemptions", "Redemptions"), ("points", "Points")]
+    for target in ("tier", "redemptions", "points"):
+        assert f'<section class="card wide" id="{target}"' in page
+    # tier history and redemptions come before the 50 ledger rows, not below them
+    assert page.index('id="tier-history-heading"') < page.index('id="redemptions-heading"') < page.index(
+        '<table class="ledger"')
+
+
+@pytest.mark.parametrize("role", WRITERS)
+def test_after_adjusting_the_confirmation_sits_above_the_new_entry_and_takes_the_focus(client, role):
+    member = make_member()
+    as_staff(client, role)
+    body = html(adjust(client, member, "500", "Goodwill"))
+    confirmation = re.search(r'<p class="flash success confirmation"([^>]*)>([^<]*)</p>', body)
+    assert confirmation and confirmation.group(2) == "Added 500 points. The balance is now 500."
+    for attribute in ('role="status"', 'tabindex="-1"', "autofocus"):  # htmx focuses [autofocus] it swaps in
+        assert attribute in confirmation.group(1)
+    after = body[confirmation.end():]
+    assert re.match(r'\s*<h3 id="ledger-heading">Ledger</h3>', after)  # the ledger, newest first, right below
+    first_row = re.search(r"<tbody>\s*<tr>(.*?)</tr>", after, re.S).group(1)
+    assert "+500" in first_row and "Goodwill" in first_row
+    assert body.count("confirmation") == 1  # and only there
+    tier_body = html(post_form(client, f"/admin/members/{member.id}/tier",
+                               {"tier": "gold", "reason": "VIP", "keep_until": str(TODAY + timedelta(days=30))},
+                               page=f"/admin/members/{member.id}", headers={"HX-Request": "true"}))
+    tier_part = tier_body.split('id="tier-heading"')[1].split('id="redemptions-heading"')[0]
+    assert 'class="flash success confirmation"' in tier_part and 'id="tier-history-heading"' in tier_part
+
+
+def test_the_tier_form_offers_to_keep_the_member_12_months_from_today(client):
+    member = make_member(tier="silver")
+    as_staff(client, "operations")
+    page = html(client.get(f"/admin/members/{member.id}"))
+    assert '<label for="tier-keep-until">Keep until</label>' in page
+    keep = re.search(r'<input[^>]*id="tier-keep-until"[^>]*>', page).group(0)
+    assert 'type="date"' in keep and f'value="{add_months(TODAY, 12).isoformat()}"' in keep
+    assert "The monthly review leaves the member in this tier until the end of this day." in page
+
+
+def test_the_member_page_shows_how_long_staff_keep_the_member_in_a_tier(client):
+    member = make_member(tier="silver")
+    tiers.change_tier(member, _tier("gold"), "VIP customer", make_staff("operations"), keep_until=TODAY)
+    db.session.commit()
+    as_staff(client, "service")
+    page = html(client.get(f"/admin/members/{member.id}"))
+    assert f'<dd id="kept-until">Gold until {TODAY.isoformat()}</dd>' in page
+    tiers.change_tier(member, _tier("silver"), "Ended", make_staff("operations"), keep_until=TODAY)
+    db.session.execute(TierChange.__table__.update().where(TierChange.member_id == member.id)
+                       .values(keep_until=TODAY - timedelta(days=1)))
+    db.session.commit()
+    page = html(client.get(f"/admin/members/{member.id}"))
+    assert 'id="kept-until"' not in page  # the keep is over
+    assert page.count(f'<td class="when">{(TODAY - timedelta(days=1)).isoformat()}</td>') == 2  # in the history

@@ -1,9 +1,9 @@
-"""Journey: the team lead imports a purchases CSV with two bad rows; the preview names their lines
-and reasons; the import records the rest; Mei, on her phone, sees her balance and history grow by
-her tier's multiplier.
+"""Journey: the team lead imports a purchases CSV with two bad rows; the preview lists the rows it
+will import and names the bad lines and their reasons; the import records the rest; the member, on
+their phone, sees the balance and history grow by their tier's multiplier.
 
-Mei's demo account is shared with other journeys, so her balance, tier and qualifying points are
-read from the database just before the import, and the references are unique to this run.
+The journey makes its own member (the demo accounts are read by other journeys); the references
+are unique to this run.
 """
 
 import uuid
@@ -27,34 +27,38 @@ DESKTOP = {"width": 1280, "height": 800}
 AMOUNTS = (Decimal("1234.56"), Decimal("88.80"))
 
 
-def expected_points(live_server):
-    """(balance now, points each purchase will earn): each at Mei's tier when it is recorded, which
-    the first purchase may raise."""
+def expected_points(live_server, email):
+    """(balance now, points each purchase will earn, member number, points the preview shows): each
+    purchase earns at the member's tier when it is recorded, which the first purchase may raise; the
+    preview counts at the tier they have now."""
     with live_server.app.app_context():
-        mei = db.session.scalar(select(Member).where(Member.email == "mei@example.com"))
+        member = db.session.scalar(select(Member).where(Member.email == email))
         every_tier = tiers.all_tiers()
-        qualifying, _ = tiers.qualifying_summary(mei)
-        tier, earned = mei.tier, []
+        qualifying, _ = tiers.qualifying_summary(member)
+        tier, earned = member.tier, []
         for amount in AMOUNTS:
             points = points_for(amount, tier.multiplier)
             earned.append(points)
             qualifying += points
             reached = tiers.tier_for_points(qualifying, every_tier)
             tier = reached if reached.rank > tier.rank else tier
-        return mei.points_balance, earned
+        return member.points_balance, earned, member.number, [points_for(a, member.tier.multiplier) for a in AMOUNTS]
 
 
-def test_lead_imports_purchases_and_mei_sees_them_with_her_tiers_multiplier(new_context, live_server, tmp_path):
+def test_lead_imports_purchases_and_the_member_sees_them_with_their_tiers_multiplier(
+        new_context, live_server, new_member, tmp_path):
     run = uuid.uuid4().hex[:8].upper()
+    member = new_member(name=f"Importer {run}")
+    balance, earned, number, preview_points = expected_points(live_server, member.email)
     references = (f"E2E-{run}-1", f"E2E-{run}-2")
     now = utcnow()
     csv_file = tmp_path / "purchases.csv"
     csv_file.write_text("\n".join([
         "member,amount,date,reference",
-        f"M000001,{AMOUNTS[0]},{(now - timedelta(minutes=10)).isoformat()},{references[0]}",
-        f"mei@example.com,{AMOUNTS[1]},{(now - timedelta(minutes=5)).isoformat()},{references[1]}",
+        f"{number},{AMOUNTS[0]},{(now - timedelta(minutes=10)).isoformat()},{references[0]}",
+        f"{member.email},{AMOUNTS[1]},{(now - timedelta(minutes=5)).isoformat()},{references[1]}",
         f"M999999,45.00,{now.date().isoformat()},E2E-{run}-3",
-        f"mei@example.com,-20.00,{now.date().isoformat()},E2E-{run}-4",
+        f"{member.email},-20.00,{now.date().isoformat()},E2E-{run}-4",
     ]) + "\n", encoding="utf-8-sig")  # as a spreadsheet saves "CSV UTF-8": with a BOM
 
     lead = new_context().new_page()
@@ -77,9 +81,14 @@ def test_lead_imports_purchases_and_mei_sees_them_with_her_tiers_multiplier(new_
     expect(rows.nth(2)).to_contain_text("5")
     expect(rows.nth(2)).to_contain_text("The amount must be more than 0.")
     expect(lead.get_by_text("2 purchases can be imported, worth 1,323.36")).to_be_visible()
+    to_import = lead.get_by_role("table", name="2 rows to import").get_by_role("row")
+    expect(to_import).to_have_count(3)  # the heading and the two good rows, as they will be recorded
+    for n, (line, amount, reference, points) in enumerate(zip(("2", "3"), ("1,234.56", "88.80"), references,
+                                                              preview_points, strict=True), start=1):
+        for cell in (line, f"{member.name} {number}", amount, reference, f"{points:,}"):
+            expect(to_import.nth(n).get_by_role("cell", name=cell, exact=True)).to_be_visible()
     assert_accessible(lead)
 
-    balance, earned = expected_points(live_server)
     click_and_load(lead, lead.get_by_role("button", name="Import 2 purchases"))
     expect(lead.get_by_role("status")).to_contain_text(
         f"Imported 2 purchases worth 1,323.36: {sum(earned):,} points.")
@@ -94,18 +103,18 @@ def test_lead_imports_purchases_and_mei_sees_them_with_her_tiers_multiplier(new_
     expect(lead.get_by_role("button", name="Import 2 purchases")).to_have_count(0)
     assert_accessible(lead)
 
-    # Mei, on her phone: the balance on her home, and both purchases in her points history
-    mei = new_context().new_page()
-    mei.set_viewport_size(PHONE)
-    log_in(mei, "mei@example.com")
-    mei.wait_for_url(HOME)
-    expect(mei.get_by_text(f"{balance + sum(earned):,}", exact=True)).to_be_visible()
-    assert_accessible(mei)
-    click_and_load(mei, mei.get_by_role("navigation", name="Member").get_by_role("link", name="Points"))
-    history = mei.get_by_role("list", name="History").get_by_role("listitem")
+    # The member, on their phone: the balance on their home, and both purchases in the points history
+    phone = new_context().new_page()
+    phone.set_viewport_size(PHONE)
+    log_in(phone, member.email, member.password)
+    phone.wait_for_url(HOME)
+    expect(phone.get_by_text(f"{balance + sum(earned):,}", exact=True)).to_be_visible()
+    assert_accessible(phone)
+    click_and_load(phone, phone.get_by_role("navigation", name="Member").get_by_role("link", name="Points"))
+    history = phone.get_by_role("list", name="History").get_by_role("listitem")
     for reference, points in zip(references, earned, strict=True):
         entry = history.filter(has_text=reference)
         expect(entry).to_have_count(1)
         expect(entry).to_contain_text("Purchase")
         expect(entry).to_contain_text(f"+{points:,}")
-    assert_accessible(mei)
+    assert_accessible(phone)

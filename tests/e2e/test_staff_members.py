@@ -1,13 +1,14 @@
-"""Journey: the team lead, on a desktop, finds Mei, gives her 500 points; Mei sees them on her
-phone; the audit log has the adjustment.
+"""Journeys: the team lead, on a desktop, finds a member, gives them 500 points and keeps them in
+Gold; the member sees the points on their phone; the audit log has both changes. Staff read the
+member page on a phone too.
 
-Mei's demo account is shared with other journeys, so the balance is read from the page before
-the adjustment, and the reason is unique to this run.
+Each journey makes its own member (the demo accounts are read by other journeys).
 """
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -16,8 +17,8 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.members import ledger
 from portal.members.models import Member
-from portal.models import utcnow
-from tests.e2e.conftest import HOME, PHONE, assert_accessible, click_and_load, log_in
+from portal.models import add_months, utcnow
+from tests.e2e.conftest import HOME, PHONE, assert_accessible, assert_no_sideways_scroll, click_and_load, log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -33,14 +34,21 @@ def still_same_page(page):
     return page.evaluate("() => window.sameDocument === true")
 
 
-def staff_page(new_context):
+def staff_page(new_context, viewport=DESKTOP):
     page = new_context().new_page()
-    page.set_viewport_size(DESKTOP)
+    page.set_viewport_size(viewport)
     return page
 
 
-def test_lead_adjusts_meis_points_and_mei_and_the_audit_log_show_it(new_context):
-    reason = f"Goodwill {uuid.uuid4().hex[:8]}"
+def member_id(live_server, email):
+    with live_server.app.app_context():
+        return db.session.scalar(select(Member.id).where(Member.email == email))
+
+
+def test_lead_adjusts_points_and_keeps_a_tier_and_the_member_and_the_audit_log_show_it(new_context, new_member):
+    run = uuid.uuid4().hex[:6]
+    member = new_member(name=f"Journey {run} Member")
+    reason = f"Goodwill {run}"
     lead = staff_page(new_context)
     log_in(lead, "lead@example.com")
     lead.wait_for_url("**/admin/")
@@ -52,56 +60,117 @@ def test_lead_adjusts_meis_points_and_mei_and_the_audit_log_show_it(new_context)
     expect(lead.get_by_role("heading", name="Members", exact=True)).to_be_visible()
     assert_accessible(lead)
     mark_page(lead)
-    lead.get_by_role("searchbox", name="Search members").press_sequentially("mei", delay=60)
-    expect(lead).to_have_url(re.compile(r"[?&]q=mei(&|$)"))
-    mei_link = lead.get_by_role("link", name="Mei Lin", exact=True)
-    expect(mei_link).to_be_visible()
-    expect(lead.get_by_role("cell", name="mei@example.com")).to_be_visible()
+    lead.get_by_role("searchbox", name="Search members").press_sequentially(run, delay=60)
+    expect(lead).to_have_url(re.compile(rf"[?&]q={run}(&|$)"))
+    member_link = lead.get_by_role("link", name=member.name, exact=True)
+    expect(member_link).to_be_visible()
+    expect(lead.get_by_role("cell", name=member.email)).to_be_visible()
     assert still_same_page(lead), "the search reloaded the page"
     assert_accessible(lead)
 
-    # Mei's page: adjust +500; the entry and the new balance show at once
-    click_and_load(lead, mei_link)
-    expect(lead.get_by_role("heading", name="Mei Lin", level=1)).to_be_visible()
+    # The member's page: adjust +500; the confirmation takes the focus, with the new entry just below it
+    click_and_load(lead, member_link)
+    expect(lead.get_by_role("heading", name=member.name, level=1)).to_be_visible()
     assert_accessible(lead)
     balance = lead.get_by_role("status", name="Points balance")
-    before = int(balance.inner_text().replace(",", ""))
-    after = f"{before + 500:,}"
+    expect(balance).to_have_text("0")
     form = lead.get_by_role("form", name="Adjust points")
     form.get_by_label("Points", exact=True).fill("500")
     form.get_by_label("Reason", exact=True).fill(reason)
     mark_page(lead)
     form.get_by_role("button", name="Adjust points").click()
-    ledger = lead.get_by_role("table", name="Ledger")
-    entry = ledger.get_by_role("row").filter(has_text=reason)
+    confirmation = lead.get_by_role("status").filter(has_text="Added 500 points. The balance is now 500.")
+    expect(confirmation).to_be_focused()
+    expect(confirmation).to_be_in_viewport()
+    ledger_table = lead.get_by_role("table", name="Ledger")
+    entry = ledger_table.get_by_role("row").filter(has_text=reason)
     expect(entry).to_contain_text("+500")
     expect(entry).to_contain_text("Lee Team Lead")
     expect(entry).to_contain_text("Adjustment")
-    expect(ledger.get_by_role("row").nth(1)).to_contain_text(reason)  # newest first: at the top
-    expect(balance).to_have_text(after)
-    expect(lead.get_by_role("status").filter(has_text="Added 500 points.")).to_be_visible()
+    expect(entry).to_be_in_viewport()  # where the lead is looking, not below the fold
+    expect(entry.get_by_role("cell").first).to_have_text(re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$"))
+    expect(ledger_table.get_by_role("row").nth(1)).to_contain_text(reason)  # newest first: at the top
+    expect(balance).to_have_text("500")
     assert still_same_page(lead), "the adjustment reloaded the page"
+    assert_accessible(lead)
+
+    # The section menu leads to the tier; keep the member in Gold until a chosen day
+    sections = lead.get_by_role("navigation", name="On this page")
+    sections.get_by_role("link", name="Tier").click()
+    expect(lead.get_by_role("heading", name="Tier", exact=True, level=2)).to_be_in_viewport()
+    tier_form = lead.get_by_role("form", name="Change tier")
+    zone = ZoneInfo("Asia/Taipei")
+    default = add_months(datetime.now(zone).date(), 12)
+    keep = tier_form.get_by_label("Keep until")
+    expect(keep).to_have_value(default.isoformat())  # 12 months ahead unless the lead says otherwise
+    kept_until = (datetime.now(zone).date() + timedelta(days=200)).isoformat()
+    tier_form.get_by_label("Tier", exact=True).select_option(label="Gold")
+    tier_form.get_by_label("Reason", exact=True).fill(f"Partner {run}")
+    keep.fill(kept_until)
+    tier_form.get_by_role("button", name="Change tier").click()
+    tier_notice = lead.get_by_role("status").filter(has_text="The member is now in the Gold tier.")
+    expect(tier_notice).to_be_focused()
+    expect(tier_notice).to_contain_text(f"until {kept_until}")
+    history = lead.get_by_role("table", name="Tier history").get_by_role("row").filter(has_text=f"Partner {run}")
+    expect(history).to_contain_text(kept_until)
+    expect(lead.get_by_role("definition").filter(has_text=f"Gold until {kept_until}")).to_be_visible()
+    assert still_same_page(lead)
     assert_accessible(lead)
     click_and_load(lead, lead.get_by_role("button", name="Log out"))
 
-    # Mei, on her phone, sees the new balance on her home
-    mei = new_context().new_page()
-    mei.set_viewport_size(PHONE)
-    log_in(mei, "mei@example.com")
-    mei.wait_for_url(HOME)
-    expect(mei.get_by_role("main")).to_contain_text(after)
-    assert_accessible(mei)
+    # The member, on their phone, sees the new balance on their home
+    phone = new_context().new_page()
+    phone.set_viewport_size(PHONE)
+    log_in(phone, member.email, member.password)
+    phone.wait_for_url(HOME)
+    expect(phone.get_by_role("main")).to_contain_text("500")
+    assert_accessible(phone)
 
-    # The audit log has the adjustment, with who did it and why
+    # The audit log has both changes, with who did them and why
     log_in(lead, "lead@example.com")
     lead.wait_for_url("**/admin/")
     click_and_load(lead, lead.get_by_role("navigation", name="Staff").get_by_role("link", name="Audit log"))
     expect(lead.get_by_role("heading", name="Audit log")).to_be_visible()
     row = lead.get_by_role("row").filter(has_text=reason)
     expect(row).to_have_count(1)
-    for text in ("Lee Team Lead", "Points adjusted", "Mei Lin", "+500", f"→ {after}"):
+    for text in ("Lee Team Lead", "Points adjusted", member.name, "+500", "→ 500"):
         expect(row).to_contain_text(text)
+    tier_row = lead.get_by_role("row").filter(has_text=f"Partner {run}")
+    for text in ("Tier changed", "Regular → Gold", f"Kept until: {kept_until}"):
+        expect(tier_row).to_contain_text(text)
     assert_accessible(lead)
+
+
+def test_on_a_phone_staff_read_a_member_page_with_whole_email_words_and_sections_in_reach(new_context, new_member,
+                                                                                          live_server):
+    made = new_member(name=f"Phone {uuid.uuid4().hex[:6]}")
+    with live_server.app.app_context():
+        member = db.session.scalar(select(Member).where(Member.email == made.email))
+        for n in range(55):
+            ledger.earn(member, 1, "purchase", f"e2e-phone:{member.id}:{n}", reason=f"Small {n:02d}")
+        db.session.commit()
+    page = new_context().new_page()  # the phone viewport
+    log_in(page, "service@example.com")
+    page.wait_for_url("**/admin/")
+    page.goto(f"/admin/members/{member_id(live_server, made.email)}")
+    expect(page.get_by_role("heading", name=made.name, level=1)).to_be_visible()
+    assert_no_sideways_scroll(page)
+    assert_accessible(page)
+
+    # the email wraps, if at all, only before its "@" or a dot: each piece stays on one line
+    email = page.get_by_text(made.email, exact=True)
+    pieces = email.evaluate("""element => [...element.children].filter(child => child.textContent)
+        .map(child => [child.textContent, new Set([...child.getClientRects()].map(b => Math.round(b.top))).size])""")
+    assert "".join(text for text, _lines in pieces) == made.email
+    assert all(lines == 1 for _text, lines in pieces), pieces
+
+    # below 50 ledger rows, the section menu is still on screen and leads back up
+    page.get_by_role("link", name="Older entries").scroll_into_view_if_needed()
+    sections = page.get_by_role("navigation", name="On this page")
+    expect(sections).to_be_in_viewport()
+    sections.get_by_role("link", name="Redemptions").click()
+    expect(page.get_by_role("heading", name="Redemptions", level=2)).to_be_in_viewport()
+    expect(page.get_by_text("No redemptions yet.")).to_be_visible()
 
 
 def test_the_members_area_works_without_javascript(no_js_page, new_member):
@@ -129,10 +198,13 @@ def test_the_members_area_works_without_javascript(no_js_page, new_member):
     form.get_by_label("Reason", exact=True).fill("Welcome gift")
     click_and_load(page, form.get_by_role("button", name="Adjust points"))
     expect(page).to_have_url(re.compile(r"/admin/members/\d+$"))
-    expect(page.get_by_text("Added 120 points. The balance is now 120.")).to_be_visible()
+    confirmation = page.get_by_role("status").filter(has_text="Added 120 points. The balance is now 120.")
+    expect(confirmation).to_be_focused()  # without JavaScript too: the page opens where the form was
+    expect(confirmation).to_be_in_viewport()
     expect(page.get_by_role("status", name="Points balance")).to_have_text("120")
-    expect(page.get_by_role("table", name="Ledger").get_by_role("row").filter(has_text="Welcome gift")).to_contain_text(
-        "Olive Operations")
+    entry = page.get_by_role("table", name="Ledger").get_by_role("row").filter(has_text="Welcome gift")
+    expect(entry).to_contain_text("Olive Operations")
+    expect(entry).to_be_in_viewport()
     assert_accessible(page)
 
 

@@ -1,6 +1,6 @@
 """Tiers: upgrades the moment qualifying points cross a threshold, hand changes by staff, progress."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -139,11 +139,13 @@ def test_staff_change_a_tier_by_hand_with_a_reason_and_it_is_audited(member):
     assert member.tier.code == "gold"
     assert (change.from_tier.code, change.to_tier.code) == ("regular", "gold")
     assert change.reason == "VIP customer" and change.actor_staff_id == staff.id
+    kept = add_months(datetime.now(ZoneInfo("Asia/Taipei")).date(), 12)  # by default, 12 months from today
+    assert change.keep_until == kept
     [audit] = db.session.scalars(
         select(AuditEntry).where(AuditEntry.action == "member.tier_change", AuditEntry.member_id == member.id)
     ).all()
     assert audit.actor_staff_id == staff.id and audit.reason == "VIP customer"
-    assert audit.before == {"tier": "regular"} and audit.after == {"tier": "gold"}
+    assert audit.before == {"tier": "regular"} and audit.after == {"tier": "gold", "keep_until": kept.isoformat()}
 
     tiers.change_tier(member, tier("silver"), "Review", staff)  # staff may lower it
     assert member.tier.code == "silver"
@@ -235,3 +237,26 @@ def test_progress_at_the_top_tier(member):
     progress = tiers.progress(member, tiers.all_tiers())
     assert progress.tier.code == "diamond" and progress.next_tier is None
     assert (progress.needed, progress.percent, progress.by) == (0, 100, None)
+
+
+def test_a_hand_change_keeps_the_day_staff_chose(member):
+    change = tiers.change_tier(member, tier("gold"), "Partner", make_staff("operations"), keep_until=date(2027, 3, 15))
+    assert change.keep_until == date(2027, 3, 15)
+    assert tiers.kept_by_staff(member, date(2027, 3, 15)) == change  # the whole day
+    assert tiers.kept_by_staff(member, date(2027, 3, 16)) is None
+
+
+def test_the_latest_hand_change_decides_what_is_kept(member):
+    staff = make_staff("operations")
+    tiers.change_tier(member, tier("gold"), "Partner", staff, keep_until=date(2027, 12, 31))
+    later = tiers.change_tier(member, tier("silver"), "Partnership ended", staff, keep_until=date(2027, 1, 31))
+    assert tiers.kept_by_staff(member, date(2027, 1, 1)) == later
+    assert tiers.kept_by_staff(member, date(2027, 6, 1)) is None  # the earlier, longer keep no longer counts
+    ledger.earn(member, 6000, "purchase", "big-order")  # an automatic change after it does not end the keep
+    assert member.tier.code == "gold" and tiers.kept_by_staff(member, date(2027, 1, 1)) == later
+
+
+def test_a_hand_change_without_staff_or_with_a_moment_instead_of_a_day_is_refused(member):
+    with pytest.raises(ValueError):
+        tiers.change_tier(member, tier("gold"), "Partner", make_staff("operations"), keep_until=utcnow())
+    assert changes(member) == []

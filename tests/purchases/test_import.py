@@ -112,6 +112,29 @@ def test_the_preview_names_every_bad_line_and_why_and_counts_the_good_rows(clien
     assert purchase_count() == 0  # a preview writes nothing
 
 
+def good_rows(page):
+    """[(line, member, amount, date, reference, points)] from the preview's table of rows to import."""
+    table = re.search(r'<table class="import-rows"[^>]*>.*?<tbody>(.*?)</tbody>', page, re.S)
+    assert table, "no table of rows to import"
+    return [tuple(re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S))
+            for row in re.findall(r"<tr>(.*?)</tr>", table.group(1), re.S)]
+
+
+def test_the_preview_lists_the_rows_it_will_import_as_well_as_the_bad_ones(client, people):
+    mei, bo, _ = people  # Mei is Gold (1.5 points a unit), Bo Regular
+    as_staff(client)
+    page = html(upload(client, "member,amount,date,reference\n"
+                               f"{mei.number},100.00,2026-11-30,G-1\n"
+                               f"M999999,20,{TODAY},G-2\n"
+                               f"{bo.email},55.50,2026-11-30T10:15:00+08:00,G-3\n"))
+    assert set(problems(page)) == {3}
+    assert '<h3 id="good-heading">2 rows to import</h3>' in page
+    assert good_rows(page) == [
+        ("2", f"Mei Lin {mei.number}", "100.00", "2026-11-30 00:00", "G-1", "150"),
+        ("4", f"Bo Chen {bo.number}", "55.50", "2026-11-30 10:15", "G-3", "55"),  # dates in the programme's zone
+    ]
+
+
 def test_a_quoted_cell_over_two_lines_reports_the_line_its_row_starts_on(client, people):
     mei, bo, _ = people
     as_staff(client)

@@ -1,4 +1,5 @@
-"""Staff pages for purchases: the CSV import (preview, then import) and the point-of-sale API keys."""
+"""Staff pages for purchases: recording one on the member page, the CSV import (preview, then
+import) and the point-of-sale API keys."""
 
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import format_number
@@ -8,13 +9,57 @@ from flask_login import current_user
 from portal.auth.access import staff_required
 from portal.extensions import db
 from portal.htmx import render_page
+from portal.members import admin as members_admin
+from portal.members import records
 from portal.presentation import money
 from portal.purchases import api_keys, imports, services
-from portal.purchases.forms import ApiKeyForm, ImportPurchasesForm, UploadPurchasesForm
+from portal.purchases.forms import ApiKeyForm, ImportPurchasesForm, RecordPurchaseForm, UploadPurchasesForm
 from portal.purchases.models import ApiKey
 
-bp = Blueprint("purchases", __name__)
+bp = Blueprint("purchases_admin", __name__)
 IMPORTERS = ("operations",)  # and admin, who holds every role
+
+
+# --- a purchase recorded on the member page -------------------------------------------------------
+
+
+def _purchase_form(member, form):
+    """The "Record a purchase" form beside "Adjust points", for an active member."""
+    return {"purchase_form": form or RecordPurchaseForm(formdata=None)} if member.is_active else None
+
+
+members_admin.add_part("actions", "record_purchase", "purchases/_record_purchase.html", _purchase_form)
+
+
+@bp.post("/members/<int:member_id>/purchases")
+@staff_required(*members_admin.MEMBERS_WRITE)
+def record_purchase(member_id):
+    member = records.member_for_staff(member_id) or abort(404)
+    form = RecordPurchaseForm()
+    if form.validate():
+        try:
+            purchase, created = services.record_purchase(
+                member, form.amount.parsed, form.purchased_at(), form.reference.data, "staff", actor=current_user)
+        except services.PurchaseError as error:
+            db.session.rollback()
+            form.field_for(error.field).errors.append(error.message)
+        else:
+            db.session.commit()
+            amount = money(purchase.amount)
+            if not created:
+                notice = _("This purchase (%(reference)s) was already recorded: nothing was added.",
+                           reference=purchase.reference)
+            elif purchase.points:
+                notice = _("Recorded a purchase of %(amount)s: %(points)s points. The balance is now %(balance)s.",
+                           amount=amount, points=format_number(purchase.points),
+                           balance=format_number(member.points_balance))
+            else:
+                notice = _("Recorded a purchase of %(amount)s: too small to earn points.", amount=amount)
+            return members_admin.changed(member, notice, "points")
+    return members_admin.member_page(member, part_forms={"record_purchase": form}, status=422, block="live")
+
+
+# --- the CSV import --------------------------------------------------------------------------------
 
 
 def _import_page(form=None, status=200, **context):
@@ -24,9 +69,10 @@ def _import_page(form=None, status=200, **context):
 
 def _preview_page(preview, token, status=200, notice=None, filename=""):
     import_form = ImportPurchasesForm(formdata=None, token=token, fingerprint=preview.fingerprint)
+    row_points = imports.points_by_row(preview)
     return render_page("purchases/import.html", status=status, form=UploadPurchasesForm(formdata=None),
-                       preview=preview, points=imports.points_preview(preview), import_form=import_form,
-                       notice=notice, filename=filename)
+                       preview=preview, points=sum(row_points), import_form=import_form, notice=notice,
+                       good_rows=list(zip(preview.good, row_points, strict=True)), filename=filename)
 
 
 @bp.get("/imports/purchases")
@@ -81,7 +127,7 @@ def confirm_import():
     flash(_("Imported %(count)s purchases worth %(total)s: %(points)s points.",
             count=format_number(len(purchases)), total=money(preview.total),
             points=format_number(sum(p.points for p in purchases))), "success")
-    return redirect(url_for("purchases.import_purchases"), 303)
+    return redirect(url_for("purchases_admin.import_purchases"), 303)
 
 
 # --- API keys ------------------------------------------------------------------------------------
@@ -120,4 +166,4 @@ def revoke_api_key(key_id):
         db.session.commit()
         flash(_("The key %(name)s (%(prefix)s…) is revoked: it no longer works.",
                 name=api_key.name, prefix=api_key.prefix), "success")
-    return redirect(url_for("purchases.api_key_list"), 303)
+    return redirect(url_for("purchases_admin.api_key_list"), 303)

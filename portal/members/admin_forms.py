@@ -1,0 +1,155 @@
+"""Staff forms on the members pages: member search, points adjustment, tier change."""
+
+import re
+import uuid
+
+from flask import current_app
+from flask_babel import format_number
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, Field, HiddenField, SearchField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.widgets import TextInput
+
+from portal import dates
+from portal.forms import PortalForm
+from portal.i18n import localized
+from portal.members import tiers as tier_rules
+from portal.members.search import MAX_QUERY
+from portal.models import add_months
+
+WHOLE_NUMBER = re.compile(r"^[+-]?\d+$")
+KEEP_AT_MOST_MONTHS = 60  # a later "keep until" is a typo, not a decision
+
+
+def tier_choices(tiers, everything=None):
+    """(code, name) pairs for a tier select, lowest tier first, after an "all" choice if given."""
+    choices = [("", everything)] if everything else []
+    return choices + [(tier.code, localized(tier, "name")) for tier in tiers]
+
+
+class MemberSearchForm(PortalForm):
+    """The search read from the query string: no CSRF token (it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("Search members"),
+                    render_kw={"autocomplete": "off", "spellcheck": "false", "maxlength": MAX_QUERY})
+    tier = SelectField(_l("Tier"), choices=[], default="")
+
+    def setup(self, tiers):
+        self.tier.choices = tier_choices(tiers, everything=_("All tiers"))
+        return self
+
+    def selected_tier(self):
+        """The tier code asked for, or "" for every tier (an unknown code also means every tier)."""
+        return self.tier.data if self.tier.data in {code for code, _name in self.tier.choices} else ""
+
+
+class PointsField(Field):
+    """A whole number of points, + or −; "1,000" and " -200 " are read as numbers too."""
+
+    widget = TextInput()
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        text = re.sub(r"[,\s]", "", valuelist[0])
+        if not WHOLE_NUMBER.match(text):
+            self.data = None
+            raise ValueError(_("Enter a whole number of points, such as 500 or -200."))
+        self.data = int(text)
+
+
+class AdjustPointsForm(PortalForm):
+    """Add (+) or take away (−) points by hand; `key` makes a repeated submission count once."""
+
+    points = PointsField(_l("Points"), id="adjust-points",
+                         validators=[InputRequired(_l("Enter the number of points."))],
+                         render_kw={"autocomplete": "off"})
+    reason = StringField(_l("Reason"), id="adjust-reason", filters=[lambda s: s.strip() if s else s],
+                         validators=[DataRequired(_l("Give a reason: it is kept in the audit log.")),
+                                     Length(max=500)])
+    key = HiddenField(id="adjust-key", default=lambda: str(uuid.uuid4()))
+
+    def __init__(self, *args, member, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.member = member
+
+    def key_is_valid(self):
+        """False for a malformed submission: the key is not one this form handed out."""
+        try:
+            return str(uuid.UUID(self.key.data or "")) == self.key.data
+        except ValueError:
+            return False
+
+    def validate_points(self, field):
+        if field.data is None:
+            return
+        limit = current_app.config["MAX_ADJUSTMENT"]
+        if field.data == 0:
+            raise ValidationError(_("Enter a number other than 0."))
+        if abs(field.data) > limit:
+            raise ValidationError(_("An adjustment can be at most %(limit)s points either way.",
+                                    limit=format_number(limit)))
+        if field.data < 0 and -field.data > self.member.points_balance:
+            raise ValidationError(not_enough(self.member.points_balance))
+
+
+def not_enough(balance):
+    return _("The member has %(balance)s points: an adjustment cannot take away more than that.",
+             balance=format_number(balance))
+
+
+class KeepUntilField(DateField):
+    """A calendar day (an <input type=date>), with a message of our own for one it cannot read."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("Enter the date as YYYY-MM-DD.")) from None
+
+
+class ChangeTierForm(PortalForm):
+    """Move a member to another tier by hand, with a reason and the day the review leaves them alone until."""
+
+    tier = SelectField(_l("Tier"), id="new-tier", choices=[])
+    reason = StringField(_l("Reason"), id="tier-reason", filters=[lambda s: s.strip() if s else s],
+                         validators=[DataRequired(_l("Give a reason: it is kept in the audit log.")),
+                                     Length(max=500)])
+    keep_until = KeepUntilField(_l("Keep until"), id="tier-keep-until",
+                                default=lambda: tier_rules.default_keep_until(),
+                                validators=[InputRequired(_l("Enter the day the member keeps this tier until."))])
+
+    def __init__(self, *args, member, tiers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.member = member
+        self.tiers = {tier.code: tier for tier in tiers}
+        self.tier.choices = tier_choices(tiers)
+        if self.tier.data is None:
+            self.tier.data = member.tier.code
+
+    def chosen_tier(self):
+        return self.tiers[self.tier.data]
+
+    def validate_tier(self, field):
+        if field.data == self.member.tier.code:
+            raise ValidationError(_("The member is already in this tier: choose another."))
+
+    def validate_keep_until(self, field):
+        if field.data is None:
+            return
+        today = dates.today()
+        if field.data < today:
+            raise ValidationError(_("Choose today or a later day."))
+        if field.data > add_months(today, KEEP_AT_MOST_MONTHS):
+            raise ValidationError(_("Choose a day at most %(years)s years ahead.",
+                                    years=KEEP_AT_MOST_MONTHS // 12))
