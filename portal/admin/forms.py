@@ -7,11 +7,11 @@ from flask import current_app
 from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, SearchField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import TextInput
 
+from portal.forms import PortalForm
 from portal.i18n import localized
 from portal.members.search import MAX_QUERY, member_number
 
@@ -24,7 +24,7 @@ def tier_choices(tiers, everything=None):
     return choices + [(tier.code, localized(tier, "name")) for tier in tiers]
 
 
-class GetForm(FlaskForm):
+class GetForm(PortalForm):
     """A filter read from the query string: no CSRF token (it changes nothing)."""
 
     class Meta:
@@ -66,7 +66,7 @@ class PointsField(Field):
         self.data = int(text)
 
 
-class AdjustPointsForm(FlaskForm):
+class AdjustPointsForm(PortalForm):
     """Add (+) or take away (−) points by hand; `key` makes a repeated submission count once."""
 
     points = PointsField(_l("Points"), id="adjust-points",
@@ -106,7 +106,7 @@ def not_enough(balance):
              balance=format_number(balance))
 
 
-class ChangeTierForm(FlaskForm):
+class ChangeTierForm(PortalForm):
     """Move a member to another tier by hand, with a reason."""
 
     tier = SelectField(_l("Tier"), id="new-tier", choices=[])

@@ -1,14 +1,13 @@
 """Sign-up, login, password forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
-from portal.forms import ContactFields, check_password
+from portal.forms import ContactFields, PortalForm, check_password
 
 
-class SignupForm(ContactFields, FlaskForm):
+class SignupForm(ContactFields, PortalForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)],
                        render_kw={"autocomplete": "name"})
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(check_deliverability=False),
@@ -18,7 +17,7 @@ class SignupForm(ContactFields, FlaskForm):
                              render_kw={"autocomplete": "new-password", "minlength": 8})
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)],
                        render_kw={"autocomplete": "username"})
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)],
@@ -26,18 +25,18 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Remember me for 30 days"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(PortalForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(check_deliverability=False),
                                                 Length(max=254)],
                        render_kw={"autocomplete": "email"})
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(PortalForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(), check_password],
                              render_kw={"autocomplete": "new-password", "minlength": 8})
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PortalForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
                                      render_kw={"autocomplete": "current-password"})
     new_password = PasswordField(_l("New password"), validators=[DataRequired(), check_password],

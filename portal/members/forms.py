@@ -1,16 +1,15 @@
 """The member's forms: profile, and the filter of the points history."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from portal.forms import ContactFields
+from portal.forms import ContactFields, PortalForm
 from portal.members.labels import POINTS_KIND_NAMES
 
 
-class ProfileForm(ContactFields, FlaskForm):
+class ProfileForm(ContactFields, PortalForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)],
                        render_kw={"autocomplete": "name"})
     marketing_emails = BooleanField(_l("News and offers by email"))
@@ -18,7 +17,7 @@ class ProfileForm(ContactFields, FlaskForm):
     event_reminders = BooleanField(_l("Event reminders by email"))
 
 
-class PointsFilterForm(FlaskForm):
+class PointsFilterForm(PortalForm):
     """The kind filter above the points history: a GET form, so no CSRF token."""
 
     class Meta:

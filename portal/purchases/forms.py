@@ -3,11 +3,11 @@
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
+from portal.forms import PortalForm
 from portal.purchases import services
 
 
@@ -25,7 +25,7 @@ class DayField(DateField):
             raise ValueError(_l("Enter the date as YYYY-MM-DD.")) from None
 
 
-class RecordPurchaseForm(FlaskForm):
+class RecordPurchaseForm(PortalForm):
     """A purchase the member made: amount, day and the receipt's reference (its idempotency key)."""
 
     amount = StringField(_l("Amount"), id="purchase-amount", filters=[_strip],
@@ -66,7 +66,7 @@ class RecordPurchaseForm(FlaskForm):
         return {"amount": self.amount, "purchased_at": self.date, "reference": self.reference}.get(name, self.amount)
 
 
-class UploadPurchasesForm(FlaskForm):
+class UploadPurchasesForm(PortalForm):
     file = FileField(_l("CSV file"), id="purchases-file",
                      validators=[FileRequired(_l("Choose the CSV file to check."))],
                      render_kw={"accept": ".csv,text/csv"})
@@ -77,14 +77,14 @@ class UploadPurchasesForm(FlaskForm):
             raise ValidationError(_l("This is not a CSV file: choose a file whose name ends in .csv."))
 
 
-class ImportPurchasesForm(FlaskForm):
+class ImportPurchasesForm(PortalForm):
     """The second step: import what the preview showed."""
 
     token = HiddenField(validators=[DataRequired()])
     fingerprint = HiddenField(validators=[DataRequired(), Length(max=64)])
 
 
-class ApiKeyForm(FlaskForm):
+class ApiKeyForm(PortalForm):
     name = StringField(_l("Name"), id="api-key-name", filters=[_strip],
                        validators=[DataRequired(_l("Name the key after the till or system that uses it.")),
                                    Length(max=80)],

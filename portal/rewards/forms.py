@@ -6,12 +6,12 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import FileStorage
 from wtforms import DateField, HiddenField, IntegerField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from portal.forms import PortalForm
 from portal.i18n import localized
 from portal.rewards import pictures
 
@@ -51,7 +51,7 @@ def local_day(moment, last=False):
     return (moment - timedelta(microseconds=1)).date() if last else moment.date()
 
 
-class RedeemForm(FlaskForm):
+class RedeemForm(PortalForm):
     """The confirmation step: its key, made when the step is shown, makes a repeated POST redeem once."""
 
     key = HiddenField(default=lambda: str(uuid.uuid4()))
@@ -67,7 +67,7 @@ class RedeemForm(FlaskForm):
             return False
 
 
-class RewardForm(FlaskForm):
+class RewardForm(PortalForm):
     name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
     name_zh = StringField(_l("Name in Chinese (optional)"), filters=[_strip], validators=[Length(max=120)])
     description = TextAreaField(_l("Description"), filters=[_strip], validators=[Length(max=2000)])
@@ -128,7 +128,7 @@ class RewardForm(FlaskForm):
         }
 
 
-class VoucherSearchForm(FlaskForm):
+class VoucherSearchForm(PortalForm):
     """Find a voucher: typed, or typed by a scanner (which ends with Enter and submits)."""
 
     class Meta:
@@ -140,11 +140,11 @@ class VoucherSearchForm(FlaskForm):
     })
 
 
-class UseVoucherForm(FlaskForm):
+class UseVoucherForm(PortalForm):
     code = HiddenField(validators=[DataRequired()])
 
 
-class CancelRedemptionForm(FlaskForm):
+class CancelRedemptionForm(PortalForm):
     reason = StringField(_l("Reason for cancelling"), filters=[_strip], validators=[
         DataRequired(_l("Give a reason: the member is told it and it is kept in the audit log.")),
         Length(max=500),
