@@ -5,6 +5,7 @@ punctuation beside Chinese text and the members' words."""
 import importlib
 import pkgutil
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,7 +17,9 @@ from flask_wtf import FlaskForm
 import portal
 from portal import create_app
 from portal.forms import PortalForm
-from tests.conftest import post_form, test_settings
+from portal.members import ledger
+from tests.conftest import login, post_form, test_settings
+from tests.factories import make_member, make_reward
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "portal/translations/zh_Hant/LC_MESSAGES/messages.po"
@@ -231,3 +234,47 @@ def test_members_read_customer_service_records_not_work_orders():
     bad = [f"{msgid!r}: {string}" for msgid, string in chinese_messages()
            if "工單" in string and msgid not in staff_only]
     assert not bad, "member-facing text says 工單:\n" + "\n".join(bad)
+
+
+class _Text(HTMLParser):
+    """The text nodes of a page, without its scripts and styles."""
+
+    def __init__(self):
+        super().__init__()
+        self.texts, self._skip = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        self._skip += tag in ("script", "style")
+
+    def handle_endtag(self, tag):
+        self._skip -= tag in ("script", "style")
+
+    def handle_data(self, data):
+        if not self._skip and data.strip():
+            self.texts.append(data.strip())
+
+
+def page_texts(html):
+    parser = _Text()
+    parser.feed(html)
+    return parser.texts
+
+
+def test_member_pages_in_chinese_use_full_width_punctuation(client):
+    """Templates too: text they put beside a translation (e.g. a colon after 「語言」) counts."""
+    mei = make_member(name="Mei Lin", email="mei@example.com", language="zh_Hant")
+    ledger.earn(mei, 900, "purchase", "forms-i18n-1", reason="Test purchase")
+    reward = make_reward(name="Umbrella", name_zh="雨傘", points_cost=300)
+    assert half_width_punctuation("語言:")  # what the footer said before
+    zh = {"Accept-Language": "zh-TW"}
+    pages = {path: client.get(path, headers=zh).get_data(as_text=True) for path in ("/login", "/signup")}
+    login(client, "mei@example.com")
+    for path in ("/", "/points", "/benefits", "/card", "/rewards", f"/rewards/{reward.id}",
+                 f"/rewards/{reward.id}/redeem", "/rewards/my", "/notifications", "/profile"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        pages[path] = response.get_data(as_text=True)
+    bad = [f"{path}: {' | '.join(found)}" for path, html in pages.items() for text in page_texts(html)
+           if (found := half_width_punctuation(text))]
+    assert all('lang="zh-Hant"' in html for html in pages.values())
+    assert not bad, "half-width punctuation beside Chinese text:\n" + "\n".join(bad)
