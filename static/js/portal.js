@@ -17,6 +17,19 @@
   });
   document.addEventListener("htmx:sendError", function () { toast("Offline"); });
 
+  // The navigation's "More" menu (a <details>) closes, as menus do, on a click elsewhere or Escape.
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.more-menu[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.open = false;
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    var menu = event.key === "Escape" && document.querySelector("details.more-menu[open]");
+    if (!menu) return;
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  });
+
   // After every htmx swap, focus moves into the new content, so keyboard and screen-reader users
   // carry on from there instead of from the top of the page (or from a button that is gone):
   // the content's [data-focus] or [autofocus] element, else its alert (an error summary), else

@@ -34,6 +34,14 @@ def test_on_a_phone_four_places_and_more_reach_every_member_page(page, no_js_pag
     more.click()
     assert visible_links(nav) == IN_THE_BAR + IN_MORE
     assert_accessible(page)
+    if scripts:  # the menu closes as menus do: Escape (back on "More"), or a tap elsewhere
+        page.keyboard.press("Escape")
+        assert visible_links(nav) == IN_THE_BAR
+        expect(more).to_be_focused()
+        more.click()
+        page.get_by_role("heading", name="Points expiring soon").click()
+        assert visible_links(nav) == IN_THE_BAR
+        more.click()
     click_and_load(page, nav.get_by_role("link", name="Profile"))
     expect(page.get_by_role("heading", name="Profile", level=1)).to_be_visible()
     expect(nav.get_by_role("link", name="Profile")).to_be_hidden()  # the menu closes on the new page
