@@ -46,13 +46,13 @@ class _WTFormsTranslations:
 
     def gettext(self, string):
         catalogue = self._catalogue()
-        return string if catalogue is None else catalogue.ugettext(string)
+        return string if catalogue is None else catalogue.gettext(string)
 
     def ngettext(self, singular, plural, n):
         catalogue = self._catalogue()
         if catalogue is None:
             return singular if n == 1 else plural
-        return catalogue.ungettext(singular, plural, n)
+        return catalogue.ngettext(singular, plural, n)
 
 
 _translations = _WTFormsTranslations()
