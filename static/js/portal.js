@@ -70,7 +70,9 @@
   function isTyping(done) {
     var active = document.activeElement;
     if (!active || !active.matches(CONTROLS) || !done.trigger || done.trigger.type === "submit") return false;
-    return done.elt === active || (active.form != null && done.elt === active.form);
+    // htmx gives focus back to a replaced control with the same id: compare ids too.
+    var same = function (a, b) { return a === b || (!!a && !!b && !!a.id && a.id === b.id); };
+    return same(done.elt, active) || (active.form != null && same(done.elt, active.form));
   }
 
   function focusNewContent(done) {

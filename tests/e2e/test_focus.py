@@ -79,3 +79,19 @@ def test_the_reward_confirm_step_takes_focus(page, live_server, new_member):
     assert focus_is_inside(confirm), page.evaluate("() => document.activeElement.outerHTML")
     page.keyboard.press("Tab")  # from there, the next stop is in the confirmation too
     assert focus_is_inside(confirm)
+
+
+def test_active_search_keeps_focus_in_the_search_box(page):
+    """Staff typing in the member search: the results change under them, the cursor stays."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page, "lead@example.com")  # reads the demo data only
+    page.goto("/admin/members")
+    search = page.get_by_role("searchbox", name="Search members")
+    search.click()
+    with page.expect_response(lambda response: "q=mei" in response.url):
+        page.keyboard.type("mei")
+    expect(page.get_by_role("region", name="Members found").get_by_text("Mei Lin")).to_be_visible()
+    page.wait_for_timeout(100)  # past htmx's settle
+    expect(search).to_be_focused()
+    page.keyboard.type(" lin")  # and typing carries on in the box
+    expect(search).to_have_value("mei lin")
