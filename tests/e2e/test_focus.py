@@ -57,9 +57,11 @@ def test_choosing_a_filter_keeps_focus_in_the_filter(page, live_server, new_memb
     expect(page.get_by_role("list", name="History").get_by_role("listitem")).to_have_count(2)
     expect(kind).to_be_focused()  # the member may choose again; focus is not pulled away
 
-    page.get_by_role("button", name="Show").click()  # sending the form does show the result
-    expect(page.get_by_role("list", name="History")).to_be_visible()
-    assert page.evaluate("() => document.getElementById('history').contains(document.activeElement)")
+    with page.expect_response(lambda response: "kind=purchase" in response.url):
+        page.get_by_role("button", name="Show").click()  # sending the form does show the result
+    # The new history (its region, as it has no heading of its own) takes focus
+    page.wait_for_function("() => document.getElementById('history').contains(document.activeElement)",
+                           timeout=5000)
 
 
 def test_the_reward_confirm_step_takes_focus(page, live_server, new_member):
@@ -75,10 +77,10 @@ def test_the_reward_confirm_step_takes_focus(page, live_server, new_member):
     confirm = page.get_by_role("form", name="Confirm your redemption")
     expect(confirm).to_be_visible()
     expect(page).to_have_url(re.compile(r"/rewards/\d+/redeem$"))
-    page.wait_for_function("() => document.activeElement !== document.body")
-    assert focus_is_inside(confirm), page.evaluate("() => document.activeElement.outerHTML")
+    page.wait_for_function("(form) => form.contains(document.activeElement)", arg=confirm.element_handle(),
+                           timeout=5000)  # fails if focus never gets there
     page.keyboard.press("Tab")  # from there, the next stop is in the confirmation too
-    assert focus_is_inside(confirm)
+    assert focus_is_inside(confirm), page.evaluate("() => document.activeElement.outerHTML")
 
 
 def test_active_search_keeps_focus_in_the_search_box(page):
