@@ -2,12 +2,16 @@
 
 import re
 from datetime import date
+from functools import cache
 
-from flask import current_app
+from babel import support
+from flask import current_app, has_request_context
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.i18n import messages_path
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 # C0 control characters (NUL, tab, LF, CR …) and DEL: they cannot be stored in PostgreSQL (NUL) or
@@ -35,10 +39,46 @@ def is_one_line(field_class):
         field_class, (TextAreaField, PasswordField, HiddenField))
 
 
+# WTForms' own catalogue for each of our languages. Left to itself, Flask-WTF asks gettext for
+# "zh_Hant", which falls back to WTForms' "zh" catalogue: Simplified Chinese.
+WTFORMS_LOCALES = {"zh_Hant": "zh_TW"}
+
+
+@cache
+def _wtforms_catalogue(language):
+    return support.Translations.load(messages_path(), [WTFORMS_LOCALES.get(language, language)], domain="wtforms")
+
+
+class _WTFormsTranslations:
+    """WTForms' built-in messages ("This field is required.") in the language of the request."""
+
+    def _catalogue(self):
+        if not has_request_context() or not current_app.config.get("WTF_I18N_ENABLED", True):
+            return None
+        return _wtforms_catalogue(str(get_locale() or "en"))
+
+    def gettext(self, string):
+        catalogue = self._catalogue()
+        return string if catalogue is None else catalogue.gettext(string)
+
+    def ngettext(self, singular, plural, n):
+        catalogue = self._catalogue()
+        if catalogue is None:
+            return singular if n == 1 else plural
+        return catalogue.ngettext(singular, plural, n)
+
+
+_translations = _WTFormsTranslations()
+
+
 class PortalForm(FlaskForm):
-    """The portal's FlaskForm: every one-line text field refuses control characters (with 422)."""
+    """The base of every form in the portal: WTForms' own messages in the reader's language (zh_TW's
+    catalogue for zh_Hant), and every one-line text field refuses control characters (with 422)."""
 
     class Meta:
+        def get_translations(self, form):
+            return _translations
+
         def bind_field(self, form, unbound_field, options):
             field = unbound_field.bind(form=form, **options)
             if is_one_line(unbound_field.field_class):

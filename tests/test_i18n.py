@@ -53,7 +53,7 @@ def test_the_footer_switcher_changes_the_language_and_a_member_keeps_it(client, 
     login(client, "mei@example.com")
     post_form(client, "/language", {"language": "zh_Hant", "next": "/"}, page="/")
     assert member.language == "zh_Hant"
-    assert "Mei,您好" in client.get("/").get_data(as_text=True)
+    assert "Mei，您好" in client.get("/").get_data(as_text=True)
 
     fresh = app.test_client()  # another browser, English by default, logs in: Chinese follows her
     assert 'lang="en"' in fresh.get("/login").get_data(as_text=True)

@@ -1,8 +1,7 @@
-"""Member pages: home, points, benefits, card, profile, and the sections later features fill."""
+"""Member pages: home, points, benefits, card, profile."""
 
 from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
 from portal.auth import events, throttle
@@ -25,10 +24,6 @@ from portal.presentation import qr_svg
 
 bp = Blueprint("members", __name__)
 
-COMING_SOON = {
-    "events": _l("Events"),
-    "tickets": _l("Tickets"),
-}
 HISTORY_PAGE = 20
 RECENT_ACTIVITY = 6
 
@@ -138,12 +133,6 @@ def card():
     member = current_user._get_current_object()
     qr = qr_svg(card_token(member), _("QR code of membership card %(number)s", number=member.number))
     return render_page("members/card.html", member=member, qr=qr)
-
-
-@bp.get("/<any(events, tickets):section>")
-@member_required
-def coming_soon(section):
-    return render_page("members/coming_soon.html", title=COMING_SOON[section], section=section)
 
 
 def _profile_page(form, password_form, status=200):

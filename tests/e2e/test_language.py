@@ -19,7 +19,7 @@ def expect_chinese_login_page(page):
 def expect_chinese_home(page, first_name):
     page.wait_for_url(HOME)
     expect(page.locator("html")).to_have_attribute("lang", "zh-Hant")
-    expect(page.get_by_role("heading", name=f"{first_name},您好")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"{first_name}，您好")).to_be_visible()
     nav = page.get_by_role("navigation")
     expect(nav.get_by_role("link", name="首頁")).to_be_visible()
     expect(page.get_by_role("button", name="登出")).to_be_visible()

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.members.models import Member
 from tests.e2e.conftest import HOME, assert_accessible, assert_no_sideways_scroll, click_and_load, log_in
+from tests.helpers import member_nav_link
 
 pytestmark = pytest.mark.e2e
 
@@ -95,7 +96,7 @@ def test_mei_follows_her_points_on_a_phone(page, live_server):
     check(page)
 
     # Benefits: the four tiers compared, hers marked
-    click_and_load(page, page.get_by_role("navigation", name="Member").get_by_role("link", name="Benefits"))
+    click_and_load(page, member_nav_link(page, "Benefits"))  # in "More" on a phone
     for name in TIERS:
         expect(page.get_by_role("heading", name=name, exact=True, level=2)).to_be_visible()
     expect(page.get_by_role("region", name=tier, exact=True).get_by_text("Your tier", exact=True)).to_be_visible()

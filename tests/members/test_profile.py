@@ -21,14 +21,25 @@ def test_member_pages_need_a_login(client):
         assert response.status_code == 302 and unquote(response.headers["Location"]).startswith(f"/login?next={path}")
 
 
-def test_the_navigation_sections_show_a_plain_notice_until_they_are_built(client, mei):
+def test_the_navigation_reaches_every_member_page_and_no_coming_soon_page(client, mei):
     login(client, "mei@example.com")
     home = client.get("/").get_data(as_text=True)
-    for label in ("Home", "Points", "Benefits", "Events", "Tickets", "Profile"):
-        assert f">{label}</a>" in home
+    nav = home[home.index('<nav aria-label="Member"'):]
+    nav = nav[:nav.index("</nav>")]
+    for path, label in (("/", "Home"), ("/points", "Points"), ("/rewards", "Rewards"), ("/card", "Card"),
+                        ("/benefits", "Benefits"), ("/profile", "Profile")):
+        assert f'<a href="{path}"' in nav and f">{label}</a>" in nav, label
+    assert "Events" not in nav and "Tickets" not in nav
     for path in ("/events", "/tickets"):
-        response = client.get(path)
-        assert response.status_code == 200 and "Coming soon" in response.get_data(as_text=True)
+        assert client.get(path).status_code == 404
+
+
+def test_the_navigation_marks_where_the_member_is(client, mei):
+    login(client, "mei@example.com")
+    assert '<a href="/rewards" aria-current="true">' in client.get("/rewards/my").get_data(as_text=True)
+    assert '<a href="/rewards" aria-current="page">' in client.get("/rewards").get_data(as_text=True)
+    profile = client.get("/profile").get_data(as_text=True)
+    assert '<a href="/profile" aria-current="page">' in profile and '<summary class="current">' in profile
 
 
 def test_home_shows_tier_and_its_benefits(client, mei):
