@@ -21,6 +21,7 @@ def create_app(config=None):
     from portal.admin.views import bp as admin_bp
     from portal.api.views import bp as api_bp
     from portal.auth.admin import bp as staff_bp
+    from portal.auth.roles import STAFF_AREAS
     from portal.auth.sessions import init_login
     from portal.auth.views import bp as auth_bp
     from portal.care.views import bp as care_bp
@@ -64,6 +65,7 @@ def create_app(config=None):
     security.init_app(app)
     i18n.init_app(app)
     presentation.init_app(app)
+    app.jinja_env.globals["staff_areas"] = STAFF_AREAS  # the staff navigation and home read who sees what
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(members_bp)

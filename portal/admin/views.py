@@ -21,7 +21,7 @@ bp = Blueprint("admin", __name__)
 
 
 @bp.get("/")
-@staff_required()
+@staff_required(*roles.ANY_STAFF)
 def home():
     return render_page("admin/home.html", staff=current_user)
 

@@ -5,8 +5,8 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
+from portal.auth import roles, two_factor
 from portal.auth import staff as staff_accounts
-from portal.auth import two_factor
 from portal.auth.access import staff_required
 from portal.auth.forms import ChangePasswordForm, StaffRoleForm, TwoFactorConfirmForm, TwoFactorProofForm
 from portal.extensions import db
@@ -35,7 +35,7 @@ def enrol_first():
 # --- my account -------------------------------------------------------------------------------
 
 @bp.get("/account")
-@staff_required()
+@staff_required(*roles.ANY_STAFF)
 def account():
     return render_page("auth/staff_account.html", staff=current_user,
                        codes_left=two_factor.recovery_codes_left(current_user),
@@ -43,7 +43,7 @@ def account():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@staff_required()
+@staff_required(*roles.ANY_STAFF)
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -73,13 +73,13 @@ def _two_factor_page(status=200, confirm_form=None, proof_form=None):
 
 
 @bp.get("/account/two-factor")
-@staff_required()
+@staff_required(*roles.ANY_STAFF)
 def two_factor_setup():
     return _two_factor_page()
 
 
 @bp.post("/account/two-factor/start")
-@staff_required()
+@staff_required(*roles.ANY_STAFF)
 def start_two_factor():
     if current_user.two_factor_enabled:
         # A new secret will replace the one in use: only with the password or a current code.
@@ -95,7 +95,7 @@ def start_two_factor():
 
 
 @bp.post("/account/two-factor/confirm")
-@staff_required()
+@staff_required(*roles.ANY_STAFF)
 def confirm_two_factor():
     form = TwoFactorConfirmForm()
     if not current_user.totp_pending_secret:
@@ -113,7 +113,7 @@ def confirm_two_factor():
 
 
 @bp.post("/account/two-factor/cancel")
-@staff_required()
+@staff_required(*roles.ANY_STAFF)
 def cancel_two_factor():
     two_factor.cancel_enrolment(current_user)
     db.session.commit()
@@ -139,13 +139,13 @@ def _staff_page(status=200, failed=None):
 
 
 @bp.get("/staff")
-@staff_required("admin")
+@staff_required(*roles.TEAM_LEAD)
 def staff_list():
     return _staff_page()
 
 
 @bp.post("/staff/<int:staff_id>/role")
-@staff_required("admin")
+@staff_required(*roles.TEAM_LEAD)
 def change_role(staff_id):
     staff = staff_accounts.staff_user(staff_id) or abort(404)
     form = _role_form(staff, formdata=request.form)
@@ -167,7 +167,7 @@ def change_role(staff_id):
 
 
 @bp.post("/staff/<int:staff_id>/two-factor/reset")
-@staff_required("admin")
+@staff_required(*roles.TEAM_LEAD)
 def reset_two_factor(staff_id):
     staff = staff_accounts.staff_user(staff_id) or abort(404)
     if staff.id == current_user.id:

@@ -25,7 +25,7 @@ from portal.members.reasons import describe_reasons
 from portal.presentation import MEMBER_STATUS_NAMES, POINTS_KIND_NAMES, staff_date
 
 bp = Blueprint("members_admin", __name__)
-MEMBERS_READ, MEMBERS_WRITE = roles.MEMBERS_READ, roles.MEMBERS_WRITE  # other features' parts check them too
+
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def add_part(place, name, template, context):
 
 
 @bp.get("/members")
-@staff_required(*MEMBERS_READ)
+@staff_required(*roles.MEMBERS_READ)
 def members():
     form = MemberSearchForm(request.args).setup(tiers.all_tiers())
     query, tier = (form.q.data or "").strip(), form.selected_tier()
@@ -74,7 +74,7 @@ def member_page(member, *, adjust_form=None, tier_form=None, part_forms=None, af
     `part_forms`: {part name: its form with errors}; `notice_in`: "points" or "tier", where a confirmation goes."""
     changes, every_tier = records.tier_changes(member)
     entries, more = records.ledger_page(member, after_id=after)
-    may_change = current_user.has_role(*MEMBERS_WRITE)
+    may_change = current_user.has_role(*roles.MEMBERS_WRITE)
     whole_page = block != "older"
     forms = part_forms or {}
     if may_change:
@@ -103,7 +103,7 @@ def changed(member, notice, notice_in):
 
 
 @bp.get("/members/<int:member_id>", endpoint="member_page")
-@staff_required(*MEMBERS_READ)
+@staff_required(*roles.MEMBERS_READ)
 def show_member(member_id):
     member = records.member_for_staff(member_id) or abort(404)
     after = query_int("after")
@@ -116,7 +116,7 @@ def show_member(member_id):
 
 
 @bp.post("/members/<int:member_id>/points")
-@staff_required(*MEMBERS_WRITE)
+@staff_required(*roles.MEMBERS_WRITE)
 def adjust_points(member_id):
     member = records.member_for_staff(member_id) or abort(404)
     form = AdjustPointsForm(member=member)
@@ -147,7 +147,7 @@ def adjust_points(member_id):
 
 
 @bp.post("/members/<int:member_id>/tier")
-@staff_required(*MEMBERS_WRITE)
+@staff_required(*roles.MEMBERS_WRITE)
 def change_tier(member_id):
     member = records.member_for_staff(member_id) or abort(404)
     form = ChangeTierForm(member=member, tiers=tiers.all_tiers())

@@ -6,6 +6,7 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.auth import roles
 from portal.auth.access import staff_required
 from portal.extensions import db
 from portal.htmx import render_page
@@ -17,7 +18,6 @@ from portal.purchases.forms import ApiKeyForm, ImportPurchasesForm, RecordPurcha
 from portal.purchases.models import ApiKey
 
 bp = Blueprint("purchases_admin", __name__)
-IMPORTERS = ("operations",)  # and admin, who holds every role
 
 
 # --- a purchase recorded on the member page -------------------------------------------------------
@@ -32,7 +32,7 @@ members_admin.add_part("actions", "record_purchase", "purchases/_record_purchase
 
 
 @bp.post("/members/<int:member_id>/purchases")
-@staff_required(*members_admin.MEMBERS_WRITE)
+@staff_required(*roles.MEMBERS_WRITE)
 def record_purchase(member_id):
     member = records.member_for_staff(member_id) or abort(404)
     form = RecordPurchaseForm()
@@ -76,13 +76,13 @@ def _preview_page(preview, token, status=200, notice=None, filename=""):
 
 
 @bp.get("/imports/purchases")
-@staff_required(*IMPORTERS)
+@staff_required(*roles.IMPORTS)
 def import_purchases():
     return _import_page()
 
 
 @bp.post("/imports/purchases")
-@staff_required(*IMPORTERS)
+@staff_required(*roles.IMPORTS)
 def preview_purchases():
     """Step 1: read and check the file; show every bad row and what would be imported."""
     form = UploadPurchasesForm()
@@ -99,7 +99,7 @@ def preview_purchases():
 
 
 @bp.post("/imports/purchases/import")
-@staff_required(*IMPORTERS)
+@staff_required(*roles.IMPORTS)
 def confirm_import():
     """Step 2: check the kept file again and import its good rows in one transaction, or nothing."""
     form = ImportPurchasesForm()
@@ -139,13 +139,13 @@ def _keys_page(form=None, new_key=None, status=200):
 
 
 @bp.get("/api-keys")
-@staff_required("admin")
+@staff_required(*roles.TEAM_LEAD)
 def api_key_list():
     return _keys_page()
 
 
 @bp.post("/api-keys")
-@staff_required("admin")
+@staff_required(*roles.TEAM_LEAD)
 def create_api_key():
     form = ApiKeyForm()
     if not form.validate():
@@ -158,7 +158,7 @@ def create_api_key():
 
 
 @bp.post("/api-keys/<int:key_id>/revoke")
-@staff_required("admin")
+@staff_required(*roles.TEAM_LEAD)
 def revoke_api_key(key_id):
     api_key = db.session.get(ApiKey, key_id) or abort(404)
     if api_key.revoked_at is None:

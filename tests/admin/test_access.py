@@ -1,6 +1,7 @@
 from urllib.parse import unquote
 
 import pytest
+from flask import url_for
 from sqlalchemy import select
 
 from portal.auth.models import ROLES
@@ -69,3 +70,18 @@ def test_resending_needs_an_smtp_server(client, app):
     response = post_form(client, f"/admin/outbox/{message.id}/resend", {}, page=f"/admin/outbox/{message.id}")
     assert response.status_code == 303
     assert db.session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == message.id)) == "held"
+
+
+@pytest.mark.parametrize("role", ["admin", "service", "operations", "expansion"])
+def test_the_staff_navigation_shows_each_role_the_areas_it_may_enter_and_each_opens(client, app, role):
+    """The navigation reads the role tuples (portal.auth.roles): a link shown is a page that opens."""
+    from portal.auth.roles import STAFF_AREAS
+
+    login(client, make_staff(role).email)
+    home = client.get("/admin/").get_data(as_text=True)
+    nav = home.split('class="tabs staff"', 1)[1].split("</nav>", 1)[0]
+    with app.test_request_context():
+        for area in STAFF_AREAS:
+            shown = f'href="{url_for(area.endpoint)}"' in nav
+            assert shown == (role == "admin" or role in area.roles), (role, area.endpoint)
+            assert client.get(url_for(area.endpoint)).status_code == (200 if shown else 403), area.endpoint
