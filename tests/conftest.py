@@ -1,58 +1,14 @@
 """Fixtures: apps on SQLite and PostgreSQL, a rolled-back transaction per test, SMTP, Redis."""
 
-import contextvars
-import re
 import tempfile
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
-from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import event
 
 from portal import create_app
 from portal.extensions import db, limiter
 from tests import services
-from tests.factories import make_staff
-
-# Cheaper argon2 for the many accounts tests create; one test checks the production setting.
-FAST_HASH = {"ARGON2_MEMORY_KIB": 8192, "ARGON2_TIME_COST": 1}
-
-
-def test_settings(database_url, instance_dir, **extra):
-    settings = {
-        "TESTING": True,
-        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-prod",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "INSTANCE_DIR": str(instance_dir),
-        "UPLOAD_DIR": str(Path(instance_dir) / "uploads"),
-        "REDIS_URL": None,
-        "SMTP_HOST": None,
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "BASE_URL": "http://localhost",
-        "MAIL_RETRY_INTERVALS": [0, 0],
-        **FAST_HASH,
-    }
-    settings.update(extra)
-    return settings
-
-
-test_settings.__test__ = False  # a helper, not a test
-
-KEPT_TABLES = {"tiers", "benefits"}  # what the migrations made
-
-
-def delete_committed_rows():
-    """Delete every row that tests committed (job, concurrency and e2e-style tests must commit).
-
-    Every table but the migrations' own, children before parents, so no new table is forgotten.
-    """
-    db.session.rollback()
-    for table in reversed(db.metadata.sorted_tables):
-        if table.name not in KEPT_TABLES:
-            db.session.execute(table.delete())
-    db.session.commit()
+from tests.helpers import IsolatedClient, delete_committed_rows, test_settings
 
 
 @pytest.fixture(scope="session")
@@ -111,19 +67,6 @@ def app(migrated_app):
             limiter.reset()
 
 
-class IsolatedClient(FlaskClient):
-    """A test client whose requests run in their own app context, as they do in production.
-
-    Flask reuses an app context that is already pushed, and with it `g` and the scoped
-    session; the test's own context must not leak into the requests it makes.
-    """
-
-    def open(self, *args, **kwargs):
-        response = contextvars.Context().run(super().open, *args, **kwargs)
-        db.session.expire_all()  # the test sees what the request committed
-        return response
-
-
 @pytest.fixture
 def committing_app(migrated_app, database_url, tmp_path):
     """A second app on the run's (migrated) database whose work is really committed — for threads
@@ -168,27 +111,6 @@ def instance_dir():
         yield path
 
 
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
-
-
-def csrf_token(client, url="/login"):
-    """The CSRF token a page hands out (tests post forms as a browser would)."""
-    html = client.get(url).get_data(as_text=True)
-    match = CSRF.search(html)
-    assert match, f"no CSRF token on {url}"
-    return match.group(1) or match.group(2)
-
-
-def post_form(client, url, data, page=None, **kwargs):
-    """POST `data` to `url` with the CSRF token from `page` (default: `url` itself)."""
-    token = csrf_token(client, page or url)
-    return client.post(url, data={"csrf_token": token, **data}, **kwargs)
-
-
-def login(client, email, password="portal-demo"):
-    return post_form(client, "/login", {"email": email, "password": password})
-
-
 @pytest.fixture
 def plain_app(tmp_path):
     """An app with no database work, for rules that only need the configuration."""
@@ -197,30 +119,3 @@ def plain_app(tmp_path):
         yield app
 
 
-# The harness wraps each request's session in a SAVEPOINT (see the `app` fixture): those
-# statements are the harness's, not the page's, and query budgets do not count them.
-HARNESS = re.compile(r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b", re.IGNORECASE)
-
-
-@contextmanager
-def counting_queries():
-    """The SQL statements the code inside the block sends to the database (savepoints left out)."""
-    statements = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if not HARNESS.match(statement):
-            statements.append(statement)
-
-    bind = db.engine  # in tests: the one connection that every session, the requests' too, joins
-    event.listen(bind, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(bind, "before_cursor_execute", record)
-
-
-def as_staff(client, role="operations", name=None):
-    """Log `client` in as a new staff user with `role`; returns the staff user."""
-    staff = make_staff(role, name=name or f"Pat {role.title()}")
-    login(client, staff.email)
-    return staff

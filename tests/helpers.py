@@ -1,18 +1,164 @@
-"""Helpers that several test modules need (test modules never import each other)."""
+"""Helpers that several test modules share: plain functions and constants (fixtures stay in the
+conftest.py files). Test modules import from here, never from one another or from a conftest.
 
+Sections: the app and its requests; purchases; threads, accounts and members; browser journeys.
+"""
+
+import contextvars
+import re
 import threading
 import time
 import uuid
+import weakref
+from contextlib import contextmanager
+from pathlib import Path
 
 import pyotp
-from sqlalchemy import select
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from flask.testing import FlaskClient
+from playwright.sync_api import expect
+from sqlalchemy import event, func, select
 
 from portal.auth import two_factor
 from portal.extensions import db
 from portal.members import ledger
-from portal.members.models import Member
-from tests.factories import make_reward
+from portal.members.models import Member, PointsEntry
+from portal.purchases.models import Purchase
+from tests import services
+from tests.factories import make_reward, make_staff
 
+ROOT = Path(__file__).resolve().parent.parent  # the repository
+
+
+# --- the app and its requests -------------------------------------------------------------------
+
+# Cheaper argon2 for the many accounts tests create; one test checks the production setting.
+FAST_HASH = {"ARGON2_MEMORY_KIB": 8192, "ARGON2_TIME_COST": 1}
+
+
+def test_settings(database_url, instance_dir, **extra):
+    settings = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-prod",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_DIR": str(instance_dir),
+        "UPLOAD_DIR": str(Path(instance_dir) / "uploads"),
+        "REDIS_URL": None,
+        "SMTP_HOST": None,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "BASE_URL": "http://localhost",
+        "MAIL_RETRY_INTERVALS": [0, 0],
+        **FAST_HASH,
+    }
+    settings.update(extra)
+    return settings
+
+
+test_settings.__test__ = False  # a helper, not a test
+
+
+KEPT_TABLES = {"tiers", "benefits"}  # what the migrations made
+
+
+def delete_committed_rows():
+    """Delete every row that tests committed (job, concurrency and e2e-style tests must commit).
+
+    Every table but the migrations' own, children before parents, so no new table is forgotten.
+    """
+    db.session.rollback()
+    for table in reversed(db.metadata.sorted_tables):
+        if table.name not in KEPT_TABLES:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose requests run in their own app context, as they do in production.
+
+    Flask reuses an app context that is already pushed, and with it `g` and the scoped
+    session; the test's own context must not leak into the requests it makes.
+    """
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        db.session.expire_all()  # the test sees what the request committed
+        return response
+
+
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, url="/login"):
+    """The CSRF token a page hands out (tests post forms as a browser would)."""
+    html = client.get(url).get_data(as_text=True)
+    match = CSRF.search(html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1) or match.group(2)
+
+
+def post_form(client, url, data, page=None, **kwargs):
+    """POST `data` to `url` with the CSRF token from `page` (default: `url` itself)."""
+    token = csrf_token(client, page or url)
+    return client.post(url, data={"csrf_token": token, **data}, **kwargs)
+
+
+def login(client, email, password="portal-demo"):
+    return post_form(client, "/login", {"email": email, "password": password})
+
+
+# The harness wraps each request's session in a SAVEPOINT (see the `app` fixture): those
+# statements are the harness's, not the page's, and query budgets do not count them.
+HARNESS = re.compile(r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b", re.IGNORECASE)
+
+
+@contextmanager
+def counting_queries():
+    """The SQL statements the code inside the block sends to the database (savepoints left out)."""
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if not HARNESS.match(statement):
+            statements.append(statement)
+
+    bind = db.engine  # in tests: the one connection that every session, the requests' too, joins
+    event.listen(bind, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(bind, "before_cursor_execute", record)
+
+
+def as_staff(client, role="operations", name=None):
+    """Log `client` in as a new staff user with `role`; returns the staff user."""
+    staff = make_staff(role, name=name or f"Pat {role.title()}")
+    login(client, staff.email)
+    return staff
+
+
+# --- purchases ------------------------------------------------------------------------------------
+
+def html(response):
+    return response.get_data(as_text=True)
+
+
+def purchases_of(member=None):
+    query = select(Purchase).order_by(Purchase.id)
+    if member is not None:
+        query = query.where(Purchase.member_id == member.id)
+    return db.session.scalars(query).all()
+
+
+def points_entries(member):
+    return db.session.scalars(
+        select(PointsEntry).where(PointsEntry.member_id == member.id).order_by(PointsEntry.id)).all()
+
+
+def purchase_count():
+    return db.session.scalar(select(func.count()).select_from(Purchase))
+
+
+# --- threads, accounts and members ------------------------------------------------------------
 
 def run_together(app, count, work):
     """Run work(i) in `count` threads that start at once, each in its own app context; the results
@@ -82,3 +228,140 @@ def member_nav_link(page, name, nav="Member", more="More"):
     if not link.is_visible():
         navigation.get_by_text(more, exact=True).click()  # a <summary>: no ARIA role to find it by
     return link
+
+
+# --- browser journeys (tests/e2e) ---------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+PHONE = {"width": 390, "height": 844}
+SMALL_PHONE = {"width": 360, "height": 800}  # the smallest phone the member pages are designed for
+
+
+DESKTOP = {"width": 1280, "height": 800}
+LOGIN_WINDOW_SECONDS = 60  # the e2e server's login window; the throttling journey resets the limiter
+
+
+DEMO_PASSWORD = "portal-demo"
+WRONG_LOGIN = "The email or password is not right."
+
+
+HOME = re.compile(r"^https?://[^/]+/$")  # the member home is the site's root
+
+
+def staff_page(new_context, viewport=DESKTOP):
+    """A page on a desktop-sized viewport (or `viewport`), where staff work."""
+    page = new_context().new_page()
+    page.set_viewport_size(viewport)
+    return page
+
+
+def in_viewport(page, locator):
+    """True when the whole of `locator`'s box is inside the viewport as the page is scrolled now."""
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return (box is not None and box["x"] >= 0 and box["y"] >= 0
+            and box["x"] + box["width"] <= size["width"] and box["y"] + box["height"] <= size["height"])
+
+
+def unique_email(prefix="e2e"):
+    return f"{prefix}-{uuid.uuid4().hex[:12]}@example.com"
+
+
+_axe = Axe()
+SCRIPTS_OFF = weakref.WeakSet()  # pages whose context runs no JavaScript
+
+
+def assert_accessible(page):
+    """axe-core on the page as it is now: no serious or critical violations."""
+    page.wait_for_load_state("load")
+    if page in SCRIPTS_OFF:
+        violations = _violations_without_scripts(page)
+    else:
+        violations = _axe.run(page).response["violations"]
+    bad = [v for v in violations if v["impact"] in ("serious", "critical")]
+    if bad:
+        pytest.fail(f"axe violations on {page.url}:\n" + "\n".join(
+            f"- {v['id']} ({v['impact']}): {v['help']}; nodes: "
+            + "; ".join(f"{' '.join(map(str, n['target']))} {n['html'][:160]}" for n in v["nodes"])
+            for v in bad
+        ), pytrace=False)
+
+
+def _violations_without_scripts(page):
+    """axe needs JavaScript, so check a copy of the page's DOM, served at its URL, in a helper
+    page that loads none of the page's own scripts (the DOM stays as JavaScript-off left it)."""
+    url, html = page.url, page.content()
+    checker = page.context.browser.new_context(viewport=PHONE)
+    try:
+        helper = checker.new_page()
+        served = []
+
+        def serve(route):
+            request = route.request
+            if request.resource_type == "document" and request.url == url:
+                served.append(url)
+                route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+            elif request.resource_type == "script":
+                route.abort()
+            else:
+                route.continue_()
+
+        helper.route("**/*", serve)
+        helper.goto(url)
+        helper.wait_for_load_state("load")
+        assert served == [url], f"the copy of {url} was not the page axe checked"
+        return _axe.run(helper).response["violations"]
+    finally:
+        checker.close()
+
+
+def assert_no_sideways_scroll(page):
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert widths[0] <= widths[1], f"sideways scroll on {page.url}: scrollWidth {widths[0]} > {widths[1]}"
+
+
+def is_login_post(response):
+    return response.request.method == "POST" and response.url.split("?")[0].endswith("/login")
+
+
+def submit_login(page, email, password, remember=False, button="Log in", email_label="Email",
+                 password_label="Password"):
+    """Fill in the login form on the current page and send it; returns the POST's response."""
+    page.get_by_label(email_label, exact=True).fill(email)
+    page.get_by_label(password_label, exact=True).fill(password)
+    if remember:
+        page.get_by_label("Remember me for 30 days").check()
+    with page.expect_navigation(), page.expect_response(is_login_post) as answer:
+        page.get_by_role("button", name=button, exact=True).click()
+    return answer.value
+
+
+def click_and_load(page, locator):
+    """Click something that loads a new page (a form post, a link); wait until it has loaded."""
+    with page.expect_navigation() as navigation:
+        locator.click()
+    return navigation.value
+
+
+def log_in(page, email, password=DEMO_PASSWORD, remember=False):
+    """Open the login page, check it, log in; returns the POST's response."""
+    page.goto("/login")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    assert_accessible(page)
+    return submit_login(page, email, password, remember=remember)
+
+
+def link_in(message, path):
+    """The first absolute link to `path` (e.g. "/verify/") in an email's text part."""
+    text = services.text_of(message)
+    match = re.search(r"https?://\S+" + re.escape(path) + r"\S+", text)
+    assert match, f"no {path} link in the email:\n{text}"
+    return match.group(0)

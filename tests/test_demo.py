@@ -4,7 +4,7 @@ from portal.auth.models import StaffUser
 from portal.extensions import db
 from portal.members import ledger
 from portal.members.models import Member, PointsEntry
-from tests.conftest import login
+from tests.helpers import login
 
 
 def test_seed_demo_creates_the_accounts_once(app):

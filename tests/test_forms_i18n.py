@@ -18,8 +18,8 @@ import portal
 from portal import create_app
 from portal.forms import PortalForm
 from portal.members import ledger
-from tests.conftest import login, post_form, test_settings
 from tests.factories import make_member, make_reward
+from tests.helpers import login, post_form, test_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "portal/translations/zh_Hant/LC_MESSAGES/messages.po"

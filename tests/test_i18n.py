@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from tests.conftest import login, post_form
 from tests.factories import make_member
+from tests.helpers import login, post_form
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "portal/translations/zh_Hant/LC_MESSAGES/messages.po"

@@ -18,8 +18,8 @@ from portal.forms import PortalForm, is_one_line, one_line
 from portal.ids import MAX_ID
 from portal.mail import outbox
 from portal.mail.models import OutboxMessage
-from tests.conftest import as_staff, csrf_token, login, post_form
 from tests.factories import make_member, make_reward
+from tests.helpers import as_staff, csrf_token, login, post_form
 
 MESSAGE = "Use one line of text, without line breaks or other control characters."
 BAD = ["Mei\r\nBcc: evil@example.com", "Mei\nLin", "Mei\x00Lin", "Mei\tLin", "Mei\x1bLin", "Mei\x7fLin"]

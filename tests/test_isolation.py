@@ -13,8 +13,8 @@ from portal.members.card import card_token
 from portal.members.models import Member, PointsEntry
 from portal.rewards import services as rewards
 from portal.rewards.models import Redemption, Reward
-from tests.conftest import csrf_token, login, post_form
 from tests.factories import make_member, make_reward
+from tests.helpers import csrf_token, login, post_form
 
 SECRET = "Bea-only reason 7f3a"
 

@@ -10,6 +10,7 @@ wires everything together and is left out.
 """
 
 import ast
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -123,3 +124,25 @@ def test_no_two_packages_import_each_other_at_any_distance():
     details = {cycle: {"→".join(cycle): edges[cycle[0]].get(cycle[1]), "←": edges[cycle[1]].get(cycle[0])}
                for cycle in cycles}
     assert not cycles, details
+
+
+def test_no_test_module_imports_another_or_a_conftest():
+    """Shared helpers live in tests/helpers.py; a test module or conftest imported elsewhere hides fixtures."""
+    wrong = []
+    for path in (ROOT / "tests").rglob("*.py"):
+        for imported in imports_of(path):
+            if imported.startswith(("tests.helpers.", "tests.factories.", "tests.services.")):
+                continue  # a name from a helper module (`from tests.helpers import test_settings`)
+            parts = imported.split(".")[1:] if imported.startswith("tests.") else []
+            if any(part.startswith("test_") or part == "conftest" for part in parts):
+                wrong.append((str(path.relative_to(ROOT)), imported))
+    assert not wrong, wrong
+
+
+def test_e2e_journeys_find_things_by_role_label_or_text_never_by_css_paths():
+    """page.locator("…") with a CSS path breaks with the markup; role, label and text locators do not."""
+    css = re.compile(r"""\.locator\(\s*["'](?!html["'])[^"']*[.#\[>:][^"']*["']""")
+    wrong = [f"{path.relative_to(ROOT)}:{number}"
+             for path in (ROOT / "tests").rglob("*.py")
+             for number, line in enumerate(path.read_text().splitlines(), start=1) if css.search(line)]
+    assert not wrong, wrong

@@ -1,7 +1,7 @@
 import pytest
 
-from tests.conftest import csrf_token, login, post_form
 from tests.factories import make_member
+from tests.helpers import csrf_token, login, post_form
 
 
 @pytest.mark.parametrize("path", ["/login", "/signup", "/does-not-exist"])

@@ -8,8 +8,8 @@ from portal.auth.models import ROLES
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.mail.outbox import queue_email
-from tests.conftest import login, post_form
 from tests.factories import make_member, make_staff
+from tests.helpers import login, post_form
 
 
 def test_anonymous_visitors_are_sent_to_login(client):

@@ -12,8 +12,8 @@ from portal.audit.services import record
 from portal.extensions import db
 from portal.members import ledger, tiers
 from portal.members.models import Tier
-from tests.conftest import login, post_form
 from tests.factories import make_member, make_staff
+from tests.helpers import login, post_form
 
 
 def html(response):

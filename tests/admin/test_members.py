@@ -16,8 +16,8 @@ from portal.members import ledger, tiers
 from portal.members.models import Member, PointsEntry, Tier, TierChange
 from portal.models import add_months, utcnow
 from portal.rewards import services as rewards
-from tests.conftest import as_staff, counting_queries, csrf_token, login, post_form
 from tests.factories import make_member, make_reward, make_staff
+from tests.helpers import as_staff, counting_queries, csrf_token, login, post_form
 
 READERS = ("admin", "operations", "service", "expansion")
 WRITERS = ("admin", "operations")

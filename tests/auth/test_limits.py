@@ -13,8 +13,8 @@ from portal.config import Config
 from portal.extensions import db, limiter
 from portal.mail.models import OutboxMessage
 from portal.purchases import api_keys
-from tests.conftest import csrf_token, login, post_form, test_settings
 from tests.factories import make_member, make_staff
+from tests.helpers import csrf_token, login, post_form, test_settings
 
 ATTACKER, OWNER = "203.0.113.9", "198.51.100.20"
 

@@ -2,8 +2,8 @@ import re
 
 import pytest
 
-from tests.conftest import csrf_token, login, post_form
 from tests.factories import make_member, make_staff
+from tests.helpers import csrf_token, login, post_form
 
 ERROR = "The email or password is not right."
 

@@ -5,8 +5,8 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
-from tests.conftest import csrf_token, login, post_form
 from tests.factories import make_member, make_staff
+from tests.helpers import csrf_token, login, post_form
 
 LINK = re.compile(r"http://localhost(/password/reset/[\w.\-]+)")
 
@@ -97,7 +97,7 @@ def test_a_bad_email_on_the_forgotten_password_form_gets_422_and_sends_nothing(c
 def test_the_request_does_the_same_work_for_known_and_unknown_emails(client, app, monkeypatch):
     """No enumeration by timing: the request queues one job either way and the job decides."""
     from jobs import accounts, queues
-    from tests.conftest import counting_queries
+    from tests.helpers import counting_queries
 
     make_member(email="mei@example.com")
     make_staff("service", email="pat@example.com")

@@ -7,8 +7,8 @@ import pytest
 from flask_login.utils import decode_cookie, encode_cookie
 
 from portal.auth.sessions import parse_session_id
-from tests.conftest import csrf_token, login, post_form
 from tests.factories import make_member
+from tests.helpers import csrf_token, login, post_form
 
 DAY = 86400
 

@@ -13,8 +13,8 @@ from portal.auth.throttle import email_digest
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.presentation import AUDIT_ACTION_NAMES
-from tests.conftest import csrf_token, login, post_form
 from tests.factories import make_member, make_staff
+from tests.helpers import csrf_token, login, post_form
 
 ADDRESS = "198.51.100.20"
 SECRETS = ("portal-demo", "wrong password", "a brand new secret")

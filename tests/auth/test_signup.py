@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.members.models import Member
-from tests.conftest import login, post_form
 from tests.factories import make_member
+from tests.helpers import login, post_form
 
 LINK = re.compile(r"http://localhost(/verify/[\w.\-]+)")
 GOOD = {"name": "Ann Lee", "email": "Ann@Example.com", "password": "correct horse 9", "language": "en"}

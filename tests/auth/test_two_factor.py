@@ -12,9 +12,8 @@ from portal.audit.models import AuditEntry
 from portal.auth import passwords, two_factor
 from portal.auth.models import RecoveryCode
 from portal.extensions import db
-from tests.conftest import csrf_token, login, post_form, test_settings
 from tests.factories import make_staff
-from tests.helpers import code_now, enrol_staff
+from tests.helpers import code_now, csrf_token, enrol_staff, login, post_form, test_settings
 
 NOW = 1_800_000_000  # a fixed moment for the rules, 2027-01-15
 

@@ -13,7 +13,7 @@ from portal.members import ledger
 from portal.members.models import PointsEntry, Tier, TierChange
 from portal.models import add_months
 from tests.factories import make_member
-from tests.members.test_queries import counting_queries
+from tests.helpers import counting_queries
 
 # 01:00 on 2 Dec 2026 in Asia/Taipei, when the daily jobs run.
 NOW = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)

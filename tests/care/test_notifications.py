@@ -13,8 +13,8 @@ from portal.care.models import Notification
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.mail.outbox import queue_email
-from tests.conftest import login, post_form
 from tests.factories import make_member, make_reward, make_staff
+from tests.helpers import login, post_form
 
 
 def tell(app, member, reward_name="Coffee for two", kind="account"):

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import HOME, assert_accessible, log_in
+from tests.helpers import HOME, assert_accessible, log_in
 
 pytestmark = pytest.mark.e2e
 

@@ -7,8 +7,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import HOME, log_in
-from tests.helpers import add_reward, give_points, member_nav_link
+from tests.helpers import HOME, add_reward, give_points, log_in, member_nav_link
 
 pytestmark = pytest.mark.e2e
 

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import HOME, assert_accessible, click_and_load, log_in, submit_login
+from tests.helpers import HOME, assert_accessible, click_and_load, log_in, submit_login
 
 pytestmark = pytest.mark.e2e
 

@@ -12,8 +12,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.members.models import Member
-from tests.e2e.conftest import HOME, assert_accessible, assert_no_sideways_scroll, click_and_load, log_in
-from tests.helpers import member_nav_link
+from tests.helpers import HOME, assert_accessible, assert_no_sideways_scroll, click_and_load, log_in, member_nav_link
 
 pytestmark = pytest.mark.e2e
 

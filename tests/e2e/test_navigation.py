@@ -3,12 +3,18 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import HOME, assert_accessible, assert_no_sideways_scroll, click_and_load, log_in
-from tests.helpers import member_nav_link
+from tests.helpers import (
+    HOME,
+    SMALL_PHONE,
+    assert_accessible,
+    assert_no_sideways_scroll,
+    click_and_load,
+    log_in,
+    member_nav_link,
+)
 
 pytestmark = pytest.mark.e2e
 
-PHONE = {"width": 360, "height": 800}
 WIDE = {"width": 1024, "height": 768}
 IN_THE_BAR = ["Home", "Points", "Rewards", "Card"]
 IN_MORE = ["Benefits", "Profile"]
@@ -22,7 +28,7 @@ def visible_links(nav):
 def test_on_a_phone_four_places_and_more_reach_every_member_page(page, no_js_page, new_member, scripts):
     page = page if scripts else no_js_page
     member = new_member(name="Nina Nav")
-    page.set_viewport_size(PHONE)
+    page.set_viewport_size(SMALL_PHONE)
     log_in(page, member.email, member.password)
     page.wait_for_url(HOME)
     nav = page.get_by_role("navigation", name="Member")

@@ -19,11 +19,10 @@ from portal.members import tiers
 from portal.members.models import Member
 from portal.models import utcnow
 from portal.purchases.services import points_for
-from tests.e2e.conftest import HOME, PHONE, assert_accessible, click_and_load, log_in
+from tests.helpers import DESKTOP, HOME, PHONE, assert_accessible, click_and_load, log_in
 
 pytestmark = pytest.mark.e2e
 
-DESKTOP = {"width": 1280, "height": 800}
 AMOUNTS = (Decimal("1234.56"), Decimal("88.80"))
 
 

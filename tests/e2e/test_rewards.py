@@ -19,7 +19,7 @@ from portal.members import ledger
 from portal.members.models import Member
 from portal.rewards.models import Reward
 from tests import services
-from tests.e2e.conftest import (
+from tests.helpers import (
     HOME,
     SMALL_PHONE,
     assert_accessible,

@@ -3,16 +3,16 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import (
+from tests.helpers import (
     HOME,
     assert_accessible,
     assert_no_sideways_scroll,
     click_and_load,
     link_in,
+    member_nav_link,
     submit_login,
     unique_email,
 )
-from tests.helpers import member_nav_link
 
 pytestmark = pytest.mark.e2e
 

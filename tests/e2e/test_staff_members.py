@@ -18,12 +18,18 @@ from portal.extensions import db
 from portal.members import ledger
 from portal.members.models import Member
 from portal.models import add_months, utcnow
-from tests.e2e.conftest import HOME, PHONE, assert_accessible, assert_no_sideways_scroll, click_and_load, log_in
+from tests.helpers import (
+    DESKTOP,
+    HOME,
+    PHONE,
+    assert_accessible,
+    assert_no_sideways_scroll,
+    click_and_load,
+    log_in,
+    staff_page,
+)
 
 pytestmark = pytest.mark.e2e
-
-DESKTOP = {"width": 1280, "height": 800}
-
 
 def mark_page(page):
     """Tag the loaded document; a full page load would drop the tag."""
@@ -32,12 +38,6 @@ def mark_page(page):
 
 def still_same_page(page):
     return page.evaluate("() => window.sameDocument === true")
-
-
-def staff_page(new_context, viewport=DESKTOP):
-    page = new_context().new_page()
-    page.set_viewport_size(viewport)
-    return page
 
 
 def member_id(live_server, email):

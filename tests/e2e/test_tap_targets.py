@@ -14,8 +14,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import HOME, click_and_load, log_in
-from tests.helpers import add_reward, give_points, member_nav_link
+from tests.helpers import HOME, add_reward, click_and_load, give_points, log_in, member_nav_link
 
 pytestmark = pytest.mark.e2e
 

@@ -13,9 +13,8 @@ from sqlalchemy import select
 
 from portal.auth.models import StaffUser
 from portal.extensions import db
-from tests.e2e.conftest import assert_accessible, click_and_load, log_in, submit_login, unique_email
 from tests.factories import make_staff
-from tests.helpers import enrol_staff
+from tests.helpers import assert_accessible, click_and_load, enrol_staff, log_in, submit_login, unique_email
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,6 @@ commit, and `jobs_app` deletes what they made afterwards.
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from redis import Redis
@@ -16,9 +15,8 @@ from redis.exceptions import RedisError
 from portal import create_app
 from portal.extensions import db, limiter
 from tests import services
-from tests.conftest import FAST_HASH, delete_committed_rows, test_settings
+from tests.helpers import FAST_HASH, ROOT, delete_committed_rows, test_settings
 
-ROOT = Path(__file__).resolve().parents[2]
 WORKER_TIMEOUT = 60
 # Settings the worker must not inherit from whoever runs the tests.
 INHERITED = ("PORTAL_", "SMTP_")

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from portal.audit.models import AuditEntry
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
-from tests.conftest import post_form
 from tests.factories import make_member
+from tests.helpers import post_form
 
 pytestmark = pytest.mark.jobs
 

@@ -18,9 +18,8 @@ from portal.mail import outbox
 from portal.mail.models import OutboxMessage
 from portal.models import utcnow
 from tests import services
-from tests.conftest import post_form
 from tests.factories import make_member
-from tests.jobs.conftest import ROOT
+from tests.helpers import ROOT, post_form
 
 pytestmark = pytest.mark.jobs
 

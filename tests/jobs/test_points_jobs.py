@@ -17,7 +17,7 @@ from portal.mail.models import OutboxMessage
 from portal.members import ledger
 from portal.members.models import Member, PointsEntry
 from tests.factories import make_member
-from tests.jobs.conftest import ROOT
+from tests.helpers import ROOT
 
 pytestmark = pytest.mark.jobs
 

@@ -7,8 +7,8 @@ from itsdangerous import URLSafeSerializer
 
 from portal.members.card import card_token, member_for_card_token
 from portal.presentation import qr_svg
-from tests.conftest import login
 from tests.factories import make_member
+from tests.helpers import login
 
 
 @pytest.fixture

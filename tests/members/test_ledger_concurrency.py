@@ -3,7 +3,6 @@
 The rolled-back `app` fixture cannot serve here: the threads must see what the others commit.
 """
 
-import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -13,6 +12,7 @@ from portal.members import ledger
 from portal.members.ledger import InsufficientPoints
 from portal.members.models import Member, PointsAllocation, PointsEntry
 from tests.factories import make_member
+from tests.helpers import run_together
 
 START = 1000
 PRICE = 30
@@ -27,29 +27,6 @@ def live_app(committing_app):
         ledger.earn(member, START, "purchase", f"seed-{member.id}")
         db.session.commit()
         return app, member.id
-
-
-def run_together(app, count, work):
-    """Run work(i) in `count` threads that start at once, each in its own app context; the results."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def target(i):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                results[i] = work(i)
-            except BaseException as exc:  # every failure is reported by the test
-                db.session.rollback()
-                results[i] = exc
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread is still running"
-    return results
 
 
 def ledger_state(app, member_id):

@@ -13,8 +13,8 @@ from portal.extensions import db
 from portal.members import ledger
 from portal.members.benefits import compare_tiers, tiers_with_benefits
 from portal.models import add_months, utcnow
-from tests.conftest import login
 from tests.factories import make_member, make_staff
+from tests.helpers import login
 
 MEMBER_PAGES = ("/points", "/benefits", "/card")
 ENTRY = re.compile(r'<li class="entry">(.*?)</li>', re.S)

@@ -2,8 +2,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from tests.conftest import login, post_form
 from tests.factories import make_member, make_staff
+from tests.helpers import login, post_form
 
 PROFILE = {"name": "Mei Lin-Chen", "phone": "+886 912 000 111", "birthday_month": "3", "birthday_day": "14",
            "birth_year": "1990", "language": "en", "survey_emails": "y"}

@@ -11,8 +11,8 @@ from portal.members import ledger
 from portal.members.models import PointsEntry, Tier, TierChange
 from portal.models import add_months, utcnow
 from portal.rewards.models import Redemption
-from tests.conftest import counting_queries, login
 from tests.factories import make_member, make_reward
+from tests.helpers import counting_queries, login
 
 BUDGET = 8
 KINDS = ("purchase", "purchase", "event_attendance", "survey", "birthday")

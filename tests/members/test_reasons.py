@@ -21,8 +21,8 @@ from portal.models import utcnow
 from portal.purchases.services import record_purchase
 from portal.rewards import services as rewards
 from tests import services
-from tests.conftest import counting_queries, login, test_settings
 from tests.factories import make_member, make_reward, make_staff
+from tests.helpers import counting_queries, login, test_settings
 
 DETAIL = re.compile(r'<span class="detail">(.*?)</span>', re.S)
 REFERENCES = re.compile(r"\bR-\d+\b")  # receipt numbers are the same in every language

@@ -15,9 +15,8 @@ from portal.members.models import Member
 from portal.models import utcnow
 from portal.purchases import api_keys
 from portal.purchases.models import ApiKey, Purchase
-from tests.conftest import as_staff, login, post_form
 from tests.factories import make_member, make_staff
-from tests.purchases.helpers import html, points_entries, purchase_count
+from tests.helpers import as_staff, html, login, points_entries, post_form, purchase_count
 
 URL = "/api/v1/purchases"
 

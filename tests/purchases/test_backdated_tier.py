@@ -19,8 +19,8 @@ from portal.members import ledger, tiers
 from portal.members.models import Member, TierChange
 from portal.models import utcnow
 from portal.purchases import api_keys, services
-from tests.conftest import as_staff, login, post_form
 from tests.factories import make_member, make_staff
+from tests.helpers import as_staff, login, post_form
 
 
 def yesterday():

@@ -14,9 +14,8 @@ from portal.extensions import db
 from portal.members.models import Member
 from portal.models import utcnow
 from portal.purchases import imports, services
-from tests.conftest import as_staff, login, post_form
 from tests.factories import make_member
-from tests.purchases.helpers import html, points_entries, purchase_count, purchases_of
+from tests.helpers import as_staff, html, login, points_entries, post_form, purchase_count, purchases_of
 
 URL = "/admin/imports/purchases"
 TODAY = date.today().isoformat()

@@ -11,9 +11,8 @@ from portal.extensions import db
 from portal.members.models import Member
 from portal.models import utcnow
 from portal.purchases import services
-from tests.conftest import as_staff, login, post_form
 from tests.factories import make_member
-from tests.purchases.helpers import html, points_entries, purchases_of
+from tests.helpers import as_staff, html, login, points_entries, post_form, purchases_of
 
 
 def record(member, amount, reference="R-1", at=None, **kwargs):

@@ -15,9 +15,8 @@ from portal.members.models import Member, PointsEntry
 from portal.rewards import services
 from portal.rewards.models import Redemption, Reward
 from portal.rewards.services import RedemptionRefused
-from tests.conftest import login
 from tests.factories import make_member, make_reward, make_staff
-from tests.helpers import run_together
+from tests.helpers import login, run_together
 
 RACERS = 50
 LAST_UNITS = 5

@@ -11,8 +11,8 @@ from portal.extensions import db
 from portal.members import ledger
 from portal.rewards import services
 from portal.rewards.models import Reward
-from tests.conftest import as_staff, post_form
 from tests.factories import make_member, make_reward
+from tests.helpers import as_staff, post_form
 
 
 class FormReader(HTMLParser):

@@ -19,8 +19,8 @@ from portal.members.models import Member, PointsEntry
 from portal.models import utcnow
 from portal.rewards import pictures, services
 from portal.rewards.models import Redemption, Reward
-from tests.conftest import csrf_token, login, post_form
 from tests.factories import make_member, make_reward, make_staff
+from tests.helpers import csrf_token, login, post_form
 
 VOUCHER = re.compile(r"^[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}-[A-HJKMNP-Z2-9]{4}$")
 KEY = re.compile(r'name="key" type="hidden" value="([^"]+)"')
