@@ -3,8 +3,9 @@
 import time
 from datetime import timedelta
 
-from flask import current_app
+from flask import current_app, session
 from flask_babel import lazy_gettext as _l
+from flask_login import logout_user
 from sqlalchemy import delete, exists, select
 
 from portal.auth.models import ACCOUNT_MODELS, EndedSession
@@ -59,6 +60,17 @@ def end_session(user_id):
     expires = now + max(session_age_limit() - timedelta(seconds=time.time() - issued), timedelta(0))
     db.session.add(EndedSession(nonce=nonce, expires_at=expires))
     db.session.flush()
+
+
+def forget_login():
+    """This browser forgets the login: the session is cleared (its language kept, as no one's choice)
+    and the remember cookie deleted. The caller has ended the login on the server first."""
+    logout_user()
+    language = session.get("lang")
+    session.clear()
+    session["_remember"] = "clear"  # logout_user() asked Flask-Login to delete the remember cookie: keep asking
+    if language:
+        session["lang"] = language
 
 
 def init_login(app):

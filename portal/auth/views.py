@@ -7,7 +7,7 @@ from flask_login import current_user, login_user, logout_user
 
 from portal.auth import events, services, throttle, two_factor
 from portal.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm, TwoFactorLoginForm
-from portal.auth.sessions import end_session
+from portal.auth.sessions import end_session, forget_login
 from portal.auth.tokens import LinkError
 from portal.extensions import db, limiter
 from portal.htmx import hx_redirect, render_page
@@ -77,12 +77,7 @@ def logout():
         end_session(session.get("_user_id"))
         events.record_event(events.LOGGED_OUT, current_user._get_current_object())
         db.session.commit()
-    logout_user()
-    language = session.get("lang")
-    session.clear()
-    session["_remember"] = "clear"  # logout_user() asked Flask-Login to delete the remember cookie: keep asking
-    if language:
-        session["lang"] = language  # the page stays in that language, but is no one's choice
+    forget_login()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"), 303)
 

@@ -2,12 +2,13 @@
 
 from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_user
 
 from portal.auth import events, throttle
 from portal.auth import services as auth_services
 from portal.auth.access import member_required
 from portal.auth.forms import ChangePasswordForm
+from portal.auth.sessions import forget_login
 from portal.auth.tokens import LinkError
 from portal.extensions import db, limiter
 from portal.htmx import hx_redirect, render_page
@@ -206,11 +207,6 @@ def end_all_sessions():
     auth_services.end_sessions(member)
     events.record_event(events.SESSIONS_ENDED, member)
     db.session.commit()
-    logout_user()
-    language = session.get("lang")
-    session.clear()
-    session["_remember"] = "clear"  # logout_user() asked Flask-Login to delete the remember cookie: keep asking
-    if language:
-        session["lang"] = language
+    forget_login()
     flash(_("You are logged out everywhere, on this device too."), "info")
     return redirect(url_for("auth.login"), 303)
