@@ -180,3 +180,19 @@ def test_every_audited_action_has_a_name_and_its_row_renders_whatever_its_values
             assert str(AUDIT_ACTION_NAMES[action]) in names, action
     assert "In the catalogue: No → Yes" in re.sub(r"\s+", " ", page)
     assert "Amount: −3" in re.sub(r"\s+", " ", page)  # one signed format, with a real minus sign
+
+
+def test_staff_pages_show_moments_unambiguously_in_the_programmes_zone(client, history, app):
+    """4.6: "2026-10-02 12:32" in Asia/Taipei on the audit log and the outbox, whatever the language."""
+    login(client, history["lead"].email)
+    for url in ("/admin/audit", "/admin/outbox"):
+        for language in ("en", "zh-TW"):
+            page = html(client.get(url, headers={"Accept-Language": language}))
+            body = page.split("<tbody>", 1)[1]
+            assert re.search(r"<td>\d{4}-\d{2}-\d{2} \d{2}:\d{2}</td>", body) or "No messages" in body or \
+                "沒有" in body, (url, language)
+    first = rows(html(client.get("/admin/audit")))[0][0]
+    entry = db.session.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
+    with app.test_request_context():
+        from portal.dates import local
+        assert first == local(entry.created_at).strftime("%Y-%m-%d %H:%M")
