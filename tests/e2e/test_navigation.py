@@ -78,3 +78,21 @@ def test_no_tab_leads_to_a_coming_soon_page(page, new_member):
     page.wait_for_url(HOME)
     for path in ("/events", "/tickets"):
         assert page.goto(path).status == 404
+
+
+@pytest.mark.parametrize("language", ["en", "zh_Hant"])
+def test_every_tab_label_stays_on_one_line_on_a_small_phone_also_when_it_is_the_current_one(
+        page, new_member, language):
+    """The bold current tab ("Rewards") wrapped to "Reward / s" at 360 px."""
+    member = new_member(name="Lina Line", language=language)
+    page.set_viewport_size(SMALL_PHONE)
+    log_in(page, member.email, member.password)
+    page.wait_for_url(HOME)
+    for path in ("/", "/points", "/rewards", "/card"):
+        page.goto(path)
+        nav = page.get_by_role("navigation", name="Member")
+        for link in [link for link in nav.get_by_role("link").all() if link.is_visible()]:
+            lines = link.evaluate("a => { const r = document.createRange(); r.selectNodeContents(a);"
+                                  " return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size }")
+            assert lines == 1, f"{path}: the tab {link.inner_text()!r} wraps onto {lines} lines"
+        assert_no_sideways_scroll(page)
