@@ -119,3 +119,15 @@ def plain_app(tmp_path):
         yield app
 
 
+@pytest.fixture
+def fresh_database(database_url, tmp_path):
+    """A database of its own (the migrations are run down and up on it)."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'migrations.db'}"
+        return
+    made = services.create_postgres_database()
+    if made is None:
+        services.unavailable("PostgreSQL at " + services.POSTGRES_URL)
+    url, drop = made
+    yield url
+    drop()

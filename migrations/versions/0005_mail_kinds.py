@@ -40,5 +40,5 @@ def downgrade():
         batch_op.drop_column('link_label')
         batch_op.drop_column('link')
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
-        batch_op.drop_constraint('ck_outbox_messages_kind', type_='check')
+        batch_op.drop_constraint(op.f('ck_outbox_messages_kind'), type_='check')
         batch_op.drop_column('kind')

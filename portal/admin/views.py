@@ -44,11 +44,13 @@ def audit():
         page = audit_log.audit_page(form.selected_action(), member_id,
                                     before_id=query_int("before"))
     members = records.members_by_id(page.member_ids)
+    every_tier = tiers.all_tiers()
     filters = {name: value for name, value in (("action", form.selected_action()),
                                                ("member", (form.member.data or "").strip())) if value}
     return render_page("admin/audit.html", status=status, form=form, page=page, filters=filters,
                        filter_member=filter_member, member_id=member_id, members=members,
-                       tiers_by_code={tier.code: tier for tier in tiers.all_tiers()})
+                       tiers_by_code={tier.code: tier for tier in every_tier},
+                       tiers_by_id={tier.id: tier for tier in every_tier})
 
 
 @bp.get("/outbox")

@@ -1,5 +1,7 @@
 """Writing the audit log."""
 
+from flask import has_request_context, request
+
 from portal.audit.models import AuditEntry
 from portal.extensions import db
 from portal.models import utcnow
@@ -8,7 +10,10 @@ from portal.models import utcnow
 def record(action, target, *, actor=None, member=None, before=None, after=None, reason="", at=None,
            address=None):
     """Add an audit row for `action` on `target` (a model object, or None when there is none) by
-    `actor` (staff or member), from the client `address` when a request made it."""
+    `actor` (staff or member), from the client `address`: by default the address of the request
+    that made the change (behind trusted proxies, ProxyFix has already put the client's there)."""
+    if address is None and has_request_context():
+        address = request.remote_addr
     entry = AuditEntry(
         created_at=at or utcnow(),
         action=action,

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
-from portal.auth import roles, two_factor
+from portal.auth import reauth, roles, two_factor
 from portal.auth import staff as staff_accounts
 from portal.auth.access import staff_required
 from portal.auth.forms import ChangePasswordForm, StaffRoleForm, TwoFactorConfirmForm, TwoFactorProofForm
@@ -43,15 +43,20 @@ def account():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@reauth.limited
 @staff_required(*roles.ANY_STAFF)
 def change_password():
+    """The current password, guarded like a login (a stolen session cannot guess it), then the new one."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        if staff_accounts.change_own_password(current_user, form.current_password.data, form.new_password.data):
+        staff = current_user._get_current_object()
+        if reauth.check_secret(staff, lambda: staff_accounts.change_own_password(
+                staff, form.current_password.data, form.new_password.data)):
             db.session.commit()
             login_user(current_user._get_current_object())  # this session carries the new version
             flash(_("Your password is changed. You are logged out everywhere else."), "success")
             return redirect(url_for("staff.account"), 303)
+        db.session.commit()  # the failure's audit entry
         form.current_password.errors.append(_("That is not your current password."))
     status = 422 if request.method == "POST" else 200
     return render_page("auth/staff_password.html", status=status, form=form)
@@ -79,12 +84,16 @@ def two_factor_setup():
 
 
 @bp.post("/account/two-factor/start")
+@reauth.limited
 @staff_required(*roles.ANY_STAFF)
 def start_two_factor():
     if current_user.two_factor_enabled:
-        # A new secret will replace the one in use: only with the password or a current code.
+        # A new secret will replace the one in use: only with the password or a current code,
+        # guarded like a login.
         form = TwoFactorProofForm()
-        if not form.validate() or not two_factor.proves_identity(current_user, form.proof.data):
+        staff = current_user._get_current_object()
+        if not form.validate() or not reauth.check_secret(staff, lambda: two_factor.proves_identity(
+                staff, form.proof.data)):
             db.session.commit()  # a code that was tried is used up either way
             if not form.proof.errors:
                 form.proof.errors.append(_("That is neither your password nor a current code."))

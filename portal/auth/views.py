@@ -164,10 +164,11 @@ def two_factor_login():
                 if left <= 3:
                     flash(_("Set up two-factor again in My account to get ten new recovery codes."), "info")
             return redirect(safe_next(request.args.get("next")) or home_for(account), 303)
-        db.session.commit()
-        throttle.failed(account.email)
         error = _("That code is not right, or it was used already. Try the newest code from your app.")
-    elif request.method == "POST":
+    if request.method == "POST" and (error is not None or form.errors):
+        # A wrong or malformed code: counted and audited like a wrong password.
         throttle.failed(account.email)
+        events.record_event(events.LOGIN_FAILED, account, by_account=False, after={"step": "second_factor"})
+        db.session.commit()
     status = 422 if request.method == "POST" else 200
     return render_page("auth/two_factor.html", status=status, form=form, error=error)

@@ -1,10 +1,10 @@
 """Member pages: home, points, benefits, card, profile."""
 
-from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
+from flask import Blueprint, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
-from portal.auth import events, throttle
+from portal.auth import events, reauth, throttle
 from portal.auth import services as auth_services
 from portal.auth.access import member_required
 from portal.auth.forms import ChangePasswordForm
@@ -166,12 +166,8 @@ def update_profile():
     return redirect(url_for("members.profile"), 303)
 
 
-def _account_key():
-    return f"account:{current_user.kind}:{current_user.id}" if current_user.is_authenticated else "anonymous"
-
-
 @bp.post("/profile/password")
-@limiter.limit(lambda: current_app.config["PASSWORD_CHANGE_LIMIT"], key_func=_account_key)
+@reauth.limited
 @member_required
 def change_password():
     form = ChangePasswordForm()
@@ -180,20 +176,13 @@ def change_password():
     if form.validate():
         # A wrong current password is a failed login: the same counters, pauses and audit.
         member = current_user._get_current_object()
-        try:
-            throttle.check(member.email)
-        except throttle.Throttled:
-            events.record_event(events.THROTTLED, member, by_account=False)
-            db.session.commit()
-            raise
-        if auth_services.change_password(member, form.current_password.data, form.new_password.data):
+        if reauth.check_secret(member, lambda: auth_services.change_password(
+                member, form.current_password.data, form.new_password.data)):
             events.record_event(events.PASSWORD_CHANGED, member)
             db.session.commit()
             login_user(member)  # this session carries the new version
             flash(_("Your password is changed. You are logged out everywhere else."), "success")
             return redirect(url_for("members.profile"), 303)
-        throttle.failed(member.email)
-        events.record_event(events.LOGIN_FAILED, member, by_account=False)
         db.session.commit()
         form.current_password.errors.append(_("That is not your current password."))
     return _profile_page(profile_form, form, status=422)

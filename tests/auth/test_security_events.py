@@ -153,3 +153,62 @@ def test_the_audit_log_page_names_each_security_event_and_shows_the_address(clie
     assert all(action in AUDIT_ACTION_NAMES for action in (
         events.LOGIN, events.LOGIN_FAILED, events.THROTTLED, events.RESET_REQUESTED, events.RESET_COMPLETED,
         events.PASSWORD_CHANGED, events.LOGGED_OUT, events.SESSIONS_ENDED))
+
+
+def test_a_staff_users_wrong_current_password_counts_like_a_failed_login_and_is_audited(client):
+    """A stolen staff session must not be able to guess the password on "Change password"."""
+    ops = make_staff("operations", email="olive@example.com")
+    login(client, ops.email)
+    for attempt in range(5):
+        answer = post_form(client, "/admin/account/password",
+                           {"current_password": f"guess-{attempt}", "new_password": "a brand new secret"})
+        assert answer.status_code == 422
+    paused = post_form(client, "/admin/account/password",
+                       {"current_password": "portal-demo", "new_password": "a brand new secret"})
+    assert paused.status_code == 429  # paused here, like the login: even the right password waits
+    assert len(entries(events.LOGIN_FAILED)) == 5 and len(entries(events.THROTTLED)) == 1
+    assert all(e.target_id == ops.id and e.target_type == "StaffUser" for e in entries(events.LOGIN_FAILED))
+    assert_no_secrets()
+
+
+def test_setting_two_factor_up_again_guards_the_password_like_a_login(client):
+    from tests.helpers import enrol_staff
+
+    lead = make_staff("admin", email="lee@example.com")
+    enrol_staff(lead)
+    db.session.commit()
+    from tests.helpers import code_now
+
+    post_form(client, "/login", {"email": lead.email, "password": "portal-demo"})
+    secret = db.session.get(type(lead), lead.id).totp_secret
+    post_form(client, "/login/two-factor", {"code": code_now(secret)}, page="/login/two-factor")
+    answer = post_form(client, "/admin/account/two-factor/start", {"proof": "not my password"},
+                       page="/admin/account/two-factor")
+    assert answer.status_code == 422
+    assert len(entries(events.LOGIN_FAILED)) == 1
+
+
+def test_a_wrong_second_factor_code_is_audited_as_a_failed_login(client):
+    from tests.helpers import enrol_staff
+
+    lead = make_staff("admin", email="lee@example.com")
+    enrol_staff(lead)
+    db.session.commit()
+    from_address(client, "/login", {"email": lead.email, "password": "portal-demo"})
+    answer = post_form(client, "/login/two-factor", {"code": "000000"}, page="/login/two-factor",
+                       environ_base={"REMOTE_ADDR": ADDRESS})
+    assert answer.status_code == 422
+    [failed] = entries(events.LOGIN_FAILED)
+    assert failed.target_id == lead.id and failed.after == {"step": "second_factor"} and failed.address == ADDRESS
+    assert not entries(events.LOGIN)  # logged in (and audited) only after a right code
+
+
+def test_staff_changes_made_in_a_request_carry_the_clients_address(client):
+    lead = make_staff("admin", email="lee@example.com")
+    ops = make_staff("operations", email="olive@example.com")
+    login(client, lead.email)
+    from_address(client, f"/admin/staff/{ops.id}/role", {f"staff-{ops.id}-role": "service",
+                                                           f"staff-{ops.id}-reason": "Moved teams"},
+                 page="/admin/staff")
+    [change] = entries("staff.role_change")
+    assert change.address == ADDRESS and change.actor_staff_id == lead.id

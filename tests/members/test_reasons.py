@@ -20,7 +20,6 @@ from portal.members.reasons import describe_reason
 from portal.models import utcnow
 from portal.purchases.services import record_purchase
 from portal.rewards import services as rewards
-from tests import services
 from tests.factories import make_member, make_reward, make_staff
 from tests.helpers import counting_queries, login, test_settings
 
@@ -143,20 +142,6 @@ def test_a_reason_falls_back_to_what_was_typed_or_to_nothing(app):
 
 
 # --- the migration -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def fresh_database(database_url, tmp_path):
-    """A database of its own (the migrations are run down and up on it)."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-        return
-    made = services.create_postgres_database()
-    if made is None:
-        services.unavailable("PostgreSQL at " + services.POSTGRES_URL)
-    url, drop = made
-    yield url
-    drop()
 
 
 STORED = {table: text(f"SELECT reason FROM {table}") for table in ("points_entries", "tier_changes")}  # noqa: S608
