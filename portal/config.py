@@ -95,7 +95,10 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _flag("PORTAL_SECURE_COOKIES", production)
         # The remember cookie's id carries its issue time: the server refuses it after this many days.
-        self.REMEMBER_COOKIE_DURATION = timedelta(days=int(_env("PORTAL_REMEMBER_DAYS", str(MAX_REMEMBER_DAYS))))
+        # At most 30 days anywhere (production refuses a longer setting outright, naming it).
+        remember_days = int(_env("PORTAL_REMEMBER_DAYS", str(MAX_REMEMBER_DAYS)))
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=remember_days if production else min(remember_days,
+                                                                                           MAX_REMEMBER_DAYS))
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE

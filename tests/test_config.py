@@ -21,3 +21,11 @@ def test_run_script_exports_the_port_to_the_worker_and_cron():
 
     script = (Path(__file__).resolve().parent.parent / "scripts" / "run.sh").read_text()
     assert "export PORT=" in script
+
+
+def test_remember_me_lasts_at_most_30_days_also_in_development(monkeypatch, tmp_path):
+    monkeypatch.setenv("PORTAL_INSTANCE_DIR", str(tmp_path))
+    monkeypatch.setenv("PORTAL_REMEMBER_DAYS", "365")
+    assert Config().REMEMBER_COOKIE_DURATION.days == 30
+    monkeypatch.setenv("PORTAL_REMEMBER_DAYS", "7")
+    assert Config().REMEMBER_COOKIE_DURATION.days == 7

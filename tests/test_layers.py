@@ -146,3 +146,18 @@ def test_e2e_journeys_find_things_by_role_label_or_text_never_by_css_paths():
              for path in (ROOT / "tests").rglob("*.py")
              for number, line in enumerate(path.read_text().splitlines(), start=1) if css.search(line)]
     assert not wrong, wrong
+
+
+def test_nothing_imports_a_view():
+    """Views (views.py, admin.py) are imported only by the app factory: a view that another module
+    needs is a piece in the wrong place (the member page is built in members/staff_page.py)."""
+    wrong = []
+    for path in (ROOT / "portal").rglob("*.py"):
+        if path == ROOT / "portal" / "__init__.py":
+            continue
+        for imported in imports_of(path):
+            parts = imported.split(".")
+            is_view = parts[0] == "portal" and parts[2:3] in (["views"], ["admin"])
+            if is_view and module_of(path) != ".".join(parts[:3]):
+                wrong.append((str(path.relative_to(ROOT)), imported))
+    assert not wrong, wrong

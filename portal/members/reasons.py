@@ -136,7 +136,3 @@ def describe_reasons(rows, tiers=None):
     """A Reasons for `rows`; pass the tiers when the page has them at hand (no query for their names)."""
     return Reasons(rows, tiers)
 
-
-def describe_reason(row):
-    """The reason of one row in the reader's language (pages with many rows use describe_reasons)."""
-    return Reasons([row])(row)

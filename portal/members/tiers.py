@@ -35,23 +35,10 @@ def window_start(now):
 
 
 def qualifying_summary(member, now=None):
-    """(qualifying points of the last 12 months, when the oldest of them leaves the window)."""
-    now = now or utcnow()
-    total, oldest = db.session.execute(
-        select(
-            func.coalesce(func.sum(PointsEntry.qualifying), 0),
-            func.min(PointsEntry.created_at).filter(PointsEntry.qualifying > 0),
-        ).where(
-            PointsEntry.member_id == member.id,
-            PointsEntry.created_at > window_start(now),
-            PointsEntry.created_at <= now,
-            ~exists().where(REVERSAL.reverses_id == PointsEntry.id),  # a reversed earning never counted
-        )
-    ).one()
-    if oldest is not None and oldest.tzinfo is None:  # aggregates bypass the column type on SQLite
-        oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=now.tzinfo)
-    rolls_off = add_months(oldest, current_app.config["QUALIFYING_MONTHS"]) if oldest else None
-    return int(total), rolls_off
+    """(qualifying points of the last 12 months, when the oldest of them leaves the window): the one
+    rule, qualifying_window(), for upgrades, the review and progress alike."""
+    total, rolls_off, _leaving = qualifying_window(member, now)
+    return total, rolls_off
 
 
 def tier_for_points(points, tiers):

@@ -10,8 +10,7 @@ from portal.auth import roles
 from portal.auth.access import staff_required
 from portal.extensions import db
 from portal.htmx import render_page
-from portal.members import admin as members_admin
-from portal.members import records
+from portal.members import records, staff_page
 from portal.presentation import money
 from portal.purchases import api_keys, imports, services
 from portal.purchases.forms import ApiKeyForm, ImportPurchasesForm, RecordPurchaseForm, UploadPurchasesForm
@@ -28,7 +27,7 @@ def _purchase_form(member, form):
     return {"purchase_form": form or RecordPurchaseForm(formdata=None)} if member.is_active else None
 
 
-members_admin.add_part("actions", "record_purchase", "purchases/_record_purchase.html", _purchase_form)
+staff_page.add_part("actions", "record_purchase", "purchases/_record_purchase.html", _purchase_form)
 
 
 @bp.post("/members/<int:member_id>/purchases")
@@ -55,8 +54,8 @@ def record_purchase(member_id):
                            balance=format_number(member.points_balance))
             else:
                 notice = _("Recorded a purchase of %(amount)s: too small to earn points.", amount=amount)
-            return members_admin.changed(member, notice, "points")
-    return members_admin.member_page(member, part_forms={"record_purchase": form}, status=422, block="live")
+            return staff_page.changed(member, notice, "points")
+    return staff_page.member_page(member, part_forms={"record_purchase": form}, status=422, block="live")
 
 
 # --- the CSV import --------------------------------------------------------------------------------

@@ -210,11 +210,6 @@ def points_by_row(preview):
     return [services.points_for(row.amount, tiers[row.member.tier_id].multiplier) for row in preview.good]
 
 
-def points_preview(preview):
-    """The points the good rows would earn at the members' tiers now."""
-    return sum(points_by_row(preview))
-
-
 def import_rows(preview, actor):
     """Record every good row (source "csv"); the caller commits once, or rolls back on any error."""
     purchases = []

@@ -7,7 +7,7 @@ characters; only operations (and admin, who holds every role) see whole codes an
 from flask_login import current_user
 
 from portal.auth import roles
-from portal.members import admin as members_admin
+from portal.members import staff_page
 from portal.rewards import services
 
 WHOLE_VOUCHER_CODES = roles.REWARDS  # operations, and admin who holds every role
@@ -25,4 +25,4 @@ def _redemptions(member, _form):
             "whole_codes": current_user.has_role(*WHOLE_VOUCHER_CODES), "masked_code": masked_code}
 
 
-members_admin.add_part("sections", "redemptions", "rewards/_member_redemptions.html", _redemptions)
+staff_page.add_part("sections", "redemptions", "rewards/_member_redemptions.html", _redemptions)

@@ -16,7 +16,7 @@ from portal.dates import today as programme_today
 from portal.extensions import db, limiter
 from portal.members import ledger, tiers
 from portal.members.models import Member, PointsEntry, Tier, TierChange
-from portal.members.reasons import describe_reason
+from portal.members.reasons import describe_reasons
 from portal.models import utcnow
 from portal.purchases.services import record_purchase
 from portal.rewards import services as rewards
@@ -137,7 +137,9 @@ def test_a_reason_falls_back_to_what_was_typed_or_to_nothing(app):
         gone = PointsEntry(reason="", reason_code="redemption", reason_params={"reward_id": 10**6})
         old_params = PointsEntry(reason="", reason_code="purchase", reason_params={"ref": "X"})
         typed = TierChange(member_id=member.id, reason="VIP customer")
-        shown = [describe_reason(row) for row in (unknown, gone, old_params, typed)]
+        rows = (unknown, gone, old_params, typed)
+        describe = describe_reasons(rows)
+        shown = [describe(row) for row in rows]
         assert shown == ["as typed", "", "", "VIP customer"]
 
 
