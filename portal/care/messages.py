@@ -11,11 +11,10 @@ module decides *how*, from the kind:
 import re
 from dataclasses import dataclass
 
-from flask import render_template
 from flask_babel import force_locale
 
 from portal.care.notifications import notify
-from portal.mail.outbox import LINK, external_url, queue_email, site_path
+from portal.mail.outbox import LINK, external_url, queue_email, render_message, site_path
 
 PREFERENCES = {"marketing": "marketing_emails", "survey": "survey_emails", "reminder": "event_reminders"}
 
@@ -60,9 +59,7 @@ def tell_member(member, template, context, *, kind, link=None):
     if kind == "security":
         return Told(message, None)
     if message is None:  # the email is off: render the same text for the portal alone
-        with force_locale(member.language):
-            subject = render_template(f"mail/{template}.subject.txt", **context).strip()
-            body = render_template(f"mail/{template}.txt", **context)
+        subject, body, _html = render_message(template, {"to_name": member.name, **context}, member.language)
     else:
         subject, body = message.subject, message.body_text
     label = None

@@ -42,6 +42,15 @@ def external_url(endpoint, **values):
     return origin + site_path(endpoint, **values)
 
 
+def render_message(template, context, language):
+    """(subject, text, HTML) of `templates/mail/<template>.*` in `language`."""
+    with force_locale(language):
+        subject = render_template(f"mail/{template}.subject.txt", **context).strip()
+        body_text = render_template(f"mail/{template}.txt", **context)
+        body_html = render_template(f"mail/{template}.html", subject=subject, **context)
+    return subject, body_text, body_html
+
+
 def queue_email(template, to_email, context, language="en", to_name="", member=None, kind="account"):
     """Render `templates/mail/<template>.*` in `language`, store it, send it after commit.
 
@@ -51,11 +60,7 @@ def queue_email(template, to_email, context, language="en", to_name="", member=N
     """
     if kind not in MAIL_KINDS:
         raise ValueError(f"unknown mail kind {kind!r}")
-    context = {"to_name": to_name, **context}
-    with force_locale(language):
-        subject = render_template(f"mail/{template}.subject.txt", **context).strip()
-        body_text = render_template(f"mail/{template}.txt", **context)
-        body_html = render_template(f"mail/{template}.html", subject=subject, **context)
+    subject, body_text, body_html = render_message(template, {"to_name": to_name, **context}, language)
     smtp = bool(current_app.config["SMTP_HOST"])
     message = OutboxMessage(
         template=template,
