@@ -25,6 +25,8 @@ def create_app(config=None):
     from portal.auth.sessions import init_login
     from portal.auth.views import bp as auth_bp
     from portal.care.views import bp as care_bp
+    from portal.events.timeline import register as register_events_activity
+    from portal.events.views import bp as events_bp
     from portal.members.admin import bp as members_admin_bp
     from portal.members.views import bp as members_bp
     from portal.purchases.admin import bp as purchases_admin_bp
@@ -71,6 +73,7 @@ def create_app(config=None):
     app.register_blueprint(members_bp)
     app.register_blueprint(care_bp)
     app.register_blueprint(rewards_bp)
+    app.register_blueprint(events_bp)
     app.register_blueprint(rewards_admin_bp, url_prefix="/admin/rewards")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(staff_bp, url_prefix="/admin")
@@ -78,6 +81,7 @@ def create_app(config=None):
     app.register_blueprint(purchases_admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     register_rewards_activity()  # the timeline and the ledger's reasons, which members cannot import
+    register_events_activity()
     errors.init_app(app)
     cli.init_app(app)
     return app

@@ -19,6 +19,7 @@ MINUS = "\u2212"
 # "31 Dec 2026" reads better than the US "Dec 31, 2026" for the programme's English readers;
 # other languages use their own medium date ("2026年12月31日").
 DATE_PATTERNS = {"en": "d MMM y"}
+DAY_PATTERNS = {"en": "EEE d MMM y"}  # with the weekday: an event's day
 
 ROLE_NAMES = {
     "admin": _l("Team lead"),
@@ -50,6 +51,18 @@ REDEMPTION_STATUS_NAMES = {
     "cancelled": _l("Cancelled"),
 }
 
+EVENT_STATUS_NAMES = {
+    "draft": _l("Draft"),
+    "published": _l("Published"),
+    "cancelled": _l("Cancelled"),
+}
+
+REGISTRATION_STATUS_NAMES = {
+    "confirmed": _l("Confirmed"),
+    "waitlisted": _l("On the waitlist"),
+    "cancelled": _l("Cancelled"),
+}
+
 OUTBOX_STATUS_NAMES = {
     "held": _l("Held"),
     "queued": _l("Queued"),
@@ -69,6 +82,13 @@ AUDIT_ACTION_NAMES = {
     "reward.activate": _l("Reward put back in the catalogue"),
     "redemption.use": _l("Voucher used"),
     "redemption.cancel": _l("Redemption cancelled"),
+    "event.create": _l("Event added"),
+    "event.update": _l("Event changed"),
+    "event.capacity": _l("Event capacity changed"),
+    "event.publish": _l("Event published"),
+    "event.cancel": _l("Event cancelled"),
+    "registration.cancel": _l("Registration cancelled by staff"),
+    "registration.check_in": _l("Checked in at an event"),
     "purchase.record": _l("Purchase recorded"),
     "api_key.create": _l("API key made"),
     "api_key.revoke": _l("API key revoked"),
@@ -117,6 +137,20 @@ AUDIT_FIELD_NAMES = {
     "email_digest": _l("Email typed (hashed)"),
     "recovery_codes_left": _l("Recovery codes left"),
     "active": _l("In the catalogue"),
+    "title": _l("Title"),
+    "title_zh": _l("Title in Chinese"),
+    "registration_opens_at": _l("Registration opens"),
+    "registration_closes_at": _l("Registration closes"),
+    "attendance_points": _l("Points for attending"),
+    "cancel_cutoff_hours": _l("Cancellation cut-off (hours before the start)"),
+    "starts_at": _l("Starts"),
+    "ends_at": _l("Ends"),
+    "online": _l("Online"),
+    "online_url": _l("Online link"),
+    "venue": _l("Venue"),
+    "address": _l("Address"),
+    "capacity": _l("Capacity"),
+    "event": _l("Event"),
 }
 
 
@@ -130,6 +164,21 @@ def signed_points(amount):
 def calendar_date(value):
     """A date (or a UTC datetime, shown in the programme's time zone) as "31 Dec 2026"."""
     return format_date(value, DATE_PATTERNS.get(str(get_locale()), "medium"))
+
+
+def event_time(start, end):
+    """When an event is, in the programme's time zone and the reader's language: "Sat 5 Dec 2026,
+    14:00–16:00", or both days when it ends on another day."""
+    locale = get_locale()
+    first, last = local(start), local(end)
+
+    def day(moment):
+        pattern = DAY_PATTERNS.get(str(locale))
+        return format_date(moment.date(), pattern) if pattern else format_skeleton("yMMMEd", moment.date(),
+                                                                                   locale=locale)
+    if first.date() == last.date():
+        return f"{day(first)} {first:%H:%M}–{last:%H:%M}"
+    return f"{day(first)} {first:%H:%M} – {day(last)} {last:%H:%M}"
 
 
 def staff_datetime(moment):
@@ -187,6 +236,8 @@ GLOBALS = {
     "points_kind_names": POINTS_KIND_NAMES, "member_status_names": MEMBER_STATUS_NAMES,
     "redemption_status_names": REDEMPTION_STATUS_NAMES, "status_names": OUTBOX_STATUS_NAMES,
     "role_names": ROLE_NAMES, "action_names": AUDIT_ACTION_NAMES, "field_names": AUDIT_FIELD_NAMES,
+    "event_status_names": EVENT_STATUS_NAMES, "registration_status_names": REGISTRATION_STATUS_NAMES,
+    "event_time": event_time,
 }
 
 

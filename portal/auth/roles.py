@@ -15,6 +15,8 @@ MEMBERS_READ = ("service", "operations", "expansion")  # search, member page
 MEMBERS_WRITE = ("operations",)  # points adjustments, tier changes, purchases
 REWARDS = ("operations",)  # the catalogue and the voucher desk
 IMPORTS = ("operations",)  # CSV imports and exports
+EVENTS_READ = ("operations", "expansion")  # events, registrations, the check-in desk (read)
+EVENTS_WRITE = ("expansion",)  # create, publish, change, cancel events; check members in
 TEAM_LEAD = ("admin",)  # staff accounts, audit log, outbox, API keys, programme settings, jobs
 
 

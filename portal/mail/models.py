@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models import UTCDateTime, utcnow
@@ -44,6 +44,9 @@ class OutboxMessage(db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    attachments: Mapped[list["OutboxAttachment"]] = relationship(
+        order_by="OutboxAttachment.id", cascade="all, delete-orphan", lazy="selectin")
+
     @property
     def is_security(self):
         return self.kind == "security"
@@ -52,3 +55,15 @@ class OutboxMessage(db.Model):
     def message_id(self):
         """A stable Message-ID, the same on every attempt, so receivers can drop a repeat."""
         return f"<outbox-{self.id}-{int(self.created_at.timestamp())}@member-portal>"
+
+
+class OutboxAttachment(db.Model):
+    """A file sent with an outbox message (a calendar file), stored with it so a retry sends the same bytes."""
+
+    __tablename__ = "outbox_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_messages.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(120))
+    content_type: Mapped[str] = mapped_column(String(80))
+    content: Mapped[bytes] = mapped_column(LargeBinary)

@@ -4,6 +4,7 @@ import logging
 import re
 import smtplib
 import sys
+from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formataddr
@@ -14,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from jobs.queues import enqueue_after_commit
 from portal.extensions import db
-from portal.mail.models import MAIL_KINDS, OUTBOX_STATUSES, OutboxMessage
+from portal.mail.models import MAIL_KINDS, OUTBOX_STATUSES, OutboxAttachment, OutboxMessage
 from portal.models import utcnow
 
 log = logging.getLogger("portal.mail")
@@ -23,6 +24,15 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SEND_JOB = "jobs.mail.send_outbox_message"
 REDACTED = "[link removed: security email]"
 PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file to send with an email: its name, MIME type ("text/calendar") and bytes."""
+
+    filename: str
+    content_type: str
+    data: bytes
 
 
 def site_path(endpoint, **values):
@@ -51,8 +61,10 @@ def render_message(template, context, language):
     return subject, body_text, body_html
 
 
-def queue_email(template, to_email, context, language="en", to_name="", member=None, kind="account"):
-    """Render `templates/mail/<template>.*` in `language`, store it, send it after commit.
+def queue_email(template, to_email, context, language="en", to_name="", member=None, kind="account",
+                attachments=()):
+    """Render `templates/mail/<template>.*` in `language`, store it (with its `attachments`), send it
+    after commit.
 
     Mail is plumbing: it knows no feature and tells no one else (features decide what a member is
     told: see portal/care/messages.py). Links are never written to the log; with no SMTP server in
@@ -73,6 +85,8 @@ def queue_email(template, to_email, context, language="en", to_name="", member=N
         body_text=body_text,
         body_html=body_html,
         status="queued" if smtp else "held",
+        attachments=[OutboxAttachment(filename=each.filename, content_type=each.content_type, content=each.data)
+                     for each in attachments],
     )
     db.session.add(message)
     db.session.flush()
@@ -151,6 +165,10 @@ def build_email(message):
     email["Content-Language"] = message.language.replace("_", "-")
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype="html")
+    for attachment in message.attachments:
+        maintype, _slash, subtype = attachment.content_type.partition("/")
+        email.add_attachment(attachment.content, maintype=maintype, subtype=subtype,
+                             filename=_one_line(attachment.filename, "attachment name"))
     return email
 
 

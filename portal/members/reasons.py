@@ -49,10 +49,18 @@ class Subject:
     name_zh: str
 
 
-def register_subject(kind, query):
+def register_subject(kind, query, param=None):
     """`query(keys)` is a select of (key, name, name_zh) for those keys: the names of a page's
-    rows of every kind are looked up in one query (their UNION ALL)."""
+    rows of every kind are looked up in one query (their UNION ALL). `param`: the reason parameter
+    that names a thing of this kind ("event_id")."""
     _QUERIES[kind] = query
+    if param is not None:
+        SUBJECT_PARAMS[param] = kind
+
+
+def register_text(code, text):
+    """How a reason `code` another feature writes reads: `text(params)`, with subjects as their names."""
+    TEXTS[code] = text
 
 
 def _tier_names(codes):
