@@ -14,8 +14,8 @@ from portal.members import ledger
 from portal.members.models import Member, PointsEntry, Tier
 from portal.members.tiers import lowest_tier
 from portal.models import add_months, utcnow
-from portal.rewards import pictures
 from portal.rewards.models import Reward
+from portal.uploads import pictures
 
 DEMO_PASSWORD = "portal-demo"
 STAFF = (

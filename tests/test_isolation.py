@@ -214,8 +214,8 @@ def test_the_voucher_desk_refuses_a_member_and_changes_nothing(client, two_redem
 
 def test_every_route_is_covered_by_these_isolation_tests(app):
     """A new route must be added to the tests above (or to the public list) to pass."""
-    # Reward pictures are catalogue content, served to anyone (random names, no member data).
-    public = {"static", "i18n.set_language", "members.old_home", "rewards.picture",
+    # Uploaded pictures are catalogue content, served to anyone (random names, no member data).
+    public = {"static", "i18n.set_language", "members.old_home", "uploads.picture",
               "members.signup", "members.signup_sent", "members.verify_email"} | {
         r.endpoint for r in app.url_map.iter_rules() if r.endpoint.startswith("auth.")
     }

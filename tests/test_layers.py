@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FEATURES = {"members", "rewards", "purchases", "care", "admin", "api", "events", "tickets", "surveys"}
-PLUMBING = {"mail", "audit", "dates", "htmx", "extensions", "models", "presentation", "sqlite", "security",
+PLUMBING = {"mail", "audit", "dates", "htmx", "extensions", "models", "presentation", "sqlite", "security", "uploads",
             "jobs.queues"}
 
 

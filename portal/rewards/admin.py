@@ -1,7 +1,7 @@
 """Rewards pages for staff (admin and operations), mounted at /admin/rewards: the catalogue
 (add, edit, change stock, deactivate) and the voucher desk (mark used, cancel)."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -20,19 +20,11 @@ from portal.rewards.forms import (
     VoucherSearchForm,
 )
 from portal.rewards.models import Redemption, Reward
+from portal.uploads import pictures
 
 admin_bp = Blueprint("rewards_admin", __name__)
 
-UPLOAD_ENDPOINTS = {"rewards_admin.create", "rewards_admin.update"}
-FORM_ALLOWANCE = 256 * 1024  # the other fields and the multipart framing around a picture
-
-
-@admin_bp.url_value_preprocessor
-def allow_pictures(endpoint, _values):
-    # Runs before every before_request function, CSRFProtect's included, which reads the form:
-    # the upload routes accept a picture, the rest of the app keeps MAX_CONTENT_LENGTH.
-    if endpoint in UPLOAD_ENDPOINTS:
-        request.max_content_length = current_app.config["MAX_PICTURE_BYTES"] + FORM_ALLOWANCE
+pictures.allow_uploads(admin_bp, {"rewards_admin.create", "rewards_admin.update"})
 
 
 def _reward_form(reward=None):

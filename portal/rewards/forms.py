@@ -28,7 +28,7 @@ from wtforms.validators import (
 from portal import dates
 from portal.forms import PortalForm
 from portal.i18n import localized
-from portal.rewards import pictures
+from portal.uploads import pictures
 
 MAX_COST = 10_000_000
 MAX_STOCK = 1_000_000

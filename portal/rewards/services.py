@@ -23,8 +23,8 @@ from portal.extensions import db
 from portal.members import ledger
 from portal.members.models import Tier
 from portal.models import utcnow
-from portal.rewards import pictures
 from portal.rewards.models import Redemption, Reward
+from portal.uploads import pictures
 
 # No 0/O, 1/I/L: a code read aloud or typed from a screen is not mistaken.
 VOUCHER_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

@@ -1,7 +1,7 @@
 """Rewards pages for members: the catalogue, redemption and vouchers. The staff's pages are in
 admin.py."""
 
-from flask import Blueprint, abort, current_app, flash, send_from_directory, url_for
+from flask import Blueprint, abort, flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,13 +10,11 @@ from portal.extensions import db
 from portal.htmx import hx_redirect, render_page
 from portal.i18n import localized
 from portal.presentation import qr_svg
-from portal.rewards import pictures, services
+from portal.rewards import services
 from portal.rewards.forms import RedeemForm
 from portal.rewards.models import Reward
 
 bp = Blueprint("rewards", __name__)
-
-PICTURE_MAX_AGE = 365 * 24 * 3600  # a picture's name changes whenever the picture does
 
 
 # ---- members ---------------------------------------------------------------------------------
@@ -84,15 +82,3 @@ def voucher(redemption_id):
     if redemption.status == "issued":
         qr = qr_svg(redemption.voucher_code, _("QR code of voucher %(code)s", code=redemption.voucher_code))
     return render_page("rewards/voucher.html", redemption=redemption, qr=qr)
-
-
-@bp.get("/rewards/pictures/<name>")
-def picture(name):
-    """A reward picture, only ever from the upload folder, only with a name store() gives."""
-    if not pictures.NAME.match(name):
-        abort(404)
-    response = send_from_directory(current_app.config["UPLOAD_DIR"], name, mimetype=pictures.mime_type(name),
-                                   max_age=PICTURE_MAX_AGE)
-    response.cache_control.immutable = True
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -17,8 +17,9 @@ from portal.mail.models import OutboxMessage
 from portal.members import ledger
 from portal.members.models import Member, PointsEntry
 from portal.models import utcnow
-from portal.rewards import pictures, services
+from portal.rewards import services
 from portal.rewards.models import Redemption, Reward
+from portal.uploads import pictures
 from tests.factories import make_member, make_reward, make_staff
 from tests.helpers import csrf_token, login, post_form
 
@@ -416,7 +417,7 @@ def test_staff_add_a_reward_with_a_picture_and_members_see_it(client, app):
     audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "reward.create"))
     assert audit.actor_staff_id == ops.id and audit.after["points_cost"] == 800
 
-    served = client.get(f"/rewards/pictures/{reward.picture}")
+    served = client.get(f"/pictures/{reward.picture}")
     assert served.status_code == 200 and served.mimetype == "image/png" and served.data == png
     assert served.headers["X-Content-Type-Options"] == "nosniff"
     assert "max-age=31536000" in served.headers["Cache-Control"]
@@ -553,6 +554,6 @@ def test_the_picture_route_serves_only_stored_pictures(client, app):
     secret.write_text("secret")
     for name in ("..%2Fnot-a-picture.txt", "not-a-picture.txt", "aaaaaaaaaaaaaaaaaaaaaaaa.png", "x.png",
                  "aaaaaaaaaaaaaaaaaaaaaaaa.svg"):
-        response = client.get(f"/rewards/pictures/{name}")
+        response = client.get(f"/pictures/{name}")
         assert response.status_code == 404, name
         assert b"secret" not in response.data

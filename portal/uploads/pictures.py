@@ -12,12 +12,13 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, request
 
 EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
 MIME_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 ACCEPT = ",".join(["image/jpeg", "image/png", "image/webp"])
 NAME = re.compile(r"^[A-Za-z0-9_-]{16,64}\.(png|jpg|webp)$")
+FORM_ALLOWANCE = 256 * 1024  # the other fields and the multipart framing around a picture
 MIN_SIDE = 16
 MAX_SIDE = 8000
 
@@ -127,3 +128,13 @@ def store(data):
 def mime_type(name):
     """The Content-Type of a stored picture, from the extension store() gave it."""
     return MIME_TYPES[name.rsplit(".", 1)[1]]
+
+
+def allow_uploads(blueprint, endpoints):
+    """Let the routes `endpoints` of `blueprint` accept a picture; the rest of the app keeps
+    MAX_CONTENT_LENGTH."""
+    @blueprint.url_value_preprocessor
+    def allow_pictures(endpoint, _values):
+        # Runs before every before_request function, CSRFProtect's included, which reads the form.
+        if endpoint in endpoints:
+            request.max_content_length = current_app.config["MAX_PICTURE_BYTES"] + FORM_ALLOWANCE
