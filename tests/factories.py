@@ -1,11 +1,13 @@
-"""Plain functions that make rows for tests: make_member(), make_staff()."""
+"""Plain functions that make rows for tests: make_member(), make_staff(), make_reward(), make_event()."""
 
 import itertools
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from portal.auth.models import StaffUser
 from portal.auth.passwords import hash_password
+from portal.events.models import Event
 from portal.extensions import db
 from portal.members.models import Member, Tier
 from portal.models import utcnow
@@ -53,3 +55,22 @@ def make_reward(name="Test reward", points_cost=100, stock=None, min_tier=None, 
     db.session.add(reward)
     db.session.flush()
     return reward
+
+
+def make_event(title="Test event", starts_in=timedelta(days=7), hours=2, capacity=10, status="published",
+               min_tier=None, online=False, **fields):
+    """An event starting `starts_in` from now for `hours` (`min_tier` a tier code), flushed. Online
+    events get a URL, others a venue, unless given."""
+    now = utcnow()
+    starts_at = fields.pop("starts_at", now + starts_in)
+    event = Event(
+        title=title, starts_at=starts_at, ends_at=fields.pop("ends_at", starts_at + timedelta(hours=hours)),
+        capacity=capacity, status=status, online=online,
+        online_url=fields.pop("online_url", "https://meet.example.com/room-1" if online else ""),
+        venue=fields.pop("venue", "" if online else "Taipei Community Hall"),
+        min_tier=db.session.scalar(select(Tier).where(Tier.code == min_tier)) if min_tier else None,
+        published_at=now if status != "draft" else None, **fields,
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event

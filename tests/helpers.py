@@ -26,7 +26,7 @@ from portal.members import ledger
 from portal.members.models import Member, PointsEntry
 from portal.purchases.models import Purchase
 from tests import services
-from tests.factories import make_reward, make_staff
+from tests.factories import make_event, make_reward, make_staff
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository
 
@@ -218,6 +218,14 @@ def add_reward(app, name, points_cost=100, **fields):
         reward = make_reward(name=name, points_cost=points_cost, **fields)
         db.session.commit()
         return reward.id
+
+
+def add_event(app, title, **fields):
+    """A committed, published event a week from now (see factories.make_event); returns its id."""
+    with app.app_context():
+        event = make_event(title, **fields)
+        db.session.commit()
+        return event.id
 
 
 def member_nav_link(page, name, nav="Member", more="More"):

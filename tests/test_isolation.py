@@ -7,13 +7,15 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.audit.models import AuditEntry
+from portal.events import services as events
+from portal.events.models import Registration
 from portal.extensions import db
 from portal.members import ledger
 from portal.members.card import card_token
 from portal.members.models import Member, PointsEntry
 from portal.rewards import services as rewards
 from portal.rewards.models import Redemption, Reward
-from tests.factories import make_member, make_reward
+from tests.factories import make_event, make_member, make_reward
 from tests.helpers import csrf_token, login, post_form
 
 SECRET = "Bea-only reason 7f3a"
@@ -212,6 +214,59 @@ def test_the_voucher_desk_refuses_a_member_and_changes_nothing(client, two_redem
                              .where(AuditEntry.action.notlike("auth.%"))) == 0  # logging in is audited
 
 
+@pytest.fixture
+def two_registrations(app, two_members):
+    """Bea holds a confirmed place at an online event (and a waitlist place at a full one); Ann holds none."""
+    ann, bea, entries = two_members
+    webinar = make_event("Saving webinar", online=True, online_url="https://meet.example.com/bea-only-7f3a")
+    full = make_event("Cooking class", capacity=1)
+    events.register(make_member(name="Holder"), full)
+    bea_place, bea_queue = events.register(bea, webinar), events.register(bea, full)
+    db.session.commit()
+    return ann, bea, webinar, full, bea_place, bea_queue
+
+
+def test_event_pages_never_show_another_members_registration_link_or_calendar_file(client, two_registrations):
+    ann, bea, webinar, full, bea_place, bea_queue = two_registrations
+    login(client, ann.email)
+    attempts = [
+        "/events", f"/events?member_id={bea.id}", "/events?show=my_tier",
+        f"/events/{webinar.id}", f"/events/{webinar.id}?member_id={bea.id}", f"/events/{full.id}",
+        f"/events/{full.id}?registration={bea_queue.id}",
+        "/events/mine", f"/events/mine?member_id={bea.id}", f"/events/mine?member={bea.number}",
+    ]
+    for url in attempts:
+        response = client.get(url)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200, url
+        assert not leaks(page, bea), url
+        assert "bea-only-7f3a" not in page and "You are registered" not in page, url
+        assert "You are on the waitlist" not in page and "ahead of you" not in page, url
+    for url in (f"/events/{webinar.id}/calendar.ics", f"/events/{webinar.id}/calendar.ics?member_id={bea.id}",
+                f"/events/{webinar.id}/calendar.ics?registration={bea_place.id}"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert b"bea-only-7f3a" not in response.data, url
+    assert "Saving webinar" not in client.get("/events/mine").get_data(as_text=True)
+
+
+def test_cancelling_or_registering_with_another_members_ids_touches_only_ones_own(client, two_registrations):
+    ann, bea, webinar, full, bea_place, bea_queue = two_registrations
+    login(client, ann.email)
+    token = csrf_token(client, "/events")
+    fields = {"csrf_token": token, "member_id": str(bea.id), "registration_id": str(bea_place.id)}
+    assert client.post(f"/events/{webinar.id}/cancel", data=fields).status_code == 404
+    assert client.post(f"/events/{full.id}/cancel", data=fields).status_code == 404
+    response = client.post(f"/events/{webinar.id}/register", data=fields)
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Registration, bea_place.id).status == "confirmed"
+    assert db.session.get(Registration, bea_queue.id).status == "waitlisted"
+    mine = db.session.scalar(select(Registration).where(Registration.member_id == ann.id))
+    assert (mine.event_id, mine.status) == (webinar.id, "confirmed")
+    assert not leaks(client.get(f"/events/{webinar.id}").get_data(as_text=True), bea)
+
+
 def test_every_route_is_covered_by_these_isolation_tests(app):
     """A new route must be added to the tests above (or to the public list) to pass."""
     # Uploaded pictures are catalogue content, served to anyone (random names, no member data).
@@ -228,7 +283,8 @@ def test_every_route_is_covered_by_these_isolation_tests(app):
         "members_admin.change_tier",
         "admin.audit", "admin.outbox_list", "admin.outbox_message", "admin.outbox_resend",
         "rewards.catalogue", "rewards.reward", "rewards.confirm", "rewards.redeem", "rewards.mine",
-        "rewards.voucher", "rewards_admin.index", "rewards_admin.new", "rewards_admin.create",
+        "rewards.voucher", "events.events", "events.event", "events.register", "events.cancel", "events.mine",
+        "events.calendar_file", "rewards_admin.index", "rewards_admin.new", "rewards_admin.create",
         "rewards_admin.edit", "rewards_admin.update", "rewards_admin.deactivate", "rewards_admin.activate",
         "rewards_admin.vouchers", "rewards_admin.use_voucher", "rewards_admin.cancel_redemption",
         "purchases_admin.record_purchase", "purchases_admin.import_purchases", "purchases_admin.preview_purchases",

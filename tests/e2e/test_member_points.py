@@ -67,7 +67,7 @@ def test_mei_follows_her_points_on_a_phone(page, live_server):
     page.wait_for_url(HOME)
 
     # Points: 20 entries; "Load more" appends 20 more in place (no new page: the marker survives)
-    click_and_load(page, page.get_by_role("navigation", name="Member").get_by_role("link", name="Points"))
+    click_and_load(page, member_nav_link(page, "Points"))  # in "More" on a phone
     expect(page.get_by_role("heading", name="Points", exact=True)).to_be_visible()
     expect(page.get_by_text(mei_in_the_database(live_server)[0], exact=True)).to_be_visible()
     rows = history(page)

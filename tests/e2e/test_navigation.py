@@ -16,8 +16,8 @@ from tests.helpers import (
 pytestmark = pytest.mark.e2e
 
 WIDE = {"width": 1024, "height": 768}
-IN_THE_BAR = ["Home", "Points", "Rewards", "Card"]
-IN_MORE = ["Benefits", "Profile"]
+IN_THE_BAR = ["Home", "Events", "Rewards", "Card"]
+IN_MORE = ["Points", "Benefits", "Profile"]
 
 
 def visible_links(nav):
@@ -52,13 +52,16 @@ def test_on_a_phone_four_places_and_more_reach_every_member_page(page, no_js_pag
     expect(page.get_by_role("heading", name="Profile", level=1)).to_be_visible()
     expect(nav.get_by_role("link", name="Profile")).to_be_hidden()  # the menu closes on the new page
 
-    for name, heading in (("Rewards", "Rewards"), ("Card", "Membership card"), ("Benefits", "Benefits")):
+    for name, heading in (("Events", "Events"), ("Rewards", "Rewards"), ("Card", "Membership card"),
+                          ("Points", "Points"), ("Benefits", "Benefits")):
         click_and_load(page, member_nav_link(page, name))
         expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
-        here = nav.get_by_role("link", name=name, include_hidden=True)  # Benefits: in the closed menu
+        here = nav.get_by_role("link", name=name, include_hidden=True)  # Points, Benefits: in the closed menu
         expect(here.first).to_have_attribute("aria-current", "page")
     page.goto("/rewards/my")
     expect(nav.get_by_role("link", name="Rewards")).to_have_attribute("aria-current", "true")  # its section
+    page.goto("/events/mine")
+    expect(nav.get_by_role("link", name="Events")).to_have_attribute("aria-current", "true")
 
 
 def test_on_a_wide_screen_every_place_is_in_the_bar(page, new_member):
@@ -76,19 +79,19 @@ def test_no_tab_leads_to_a_coming_soon_page(page, new_member):
     member = new_member(name="Cam Coming")
     log_in(page, member.email, member.password)
     page.wait_for_url(HOME)
-    for path in ("/events", "/tickets"):
+    for path in ("/tickets",):
         assert page.goto(path).status == 404
 
 
 @pytest.mark.parametrize("language", ["en", "zh_Hant"])
 def test_every_tab_label_stays_on_one_line_on_a_small_phone_also_when_it_is_the_current_one(
         page, new_member, language):
-    """The bold current tab ("Rewards") wrapped to "Reward / s" at 360 px."""
+    """The bold current tab ("Rewards") wrapped to "Reward / s" at 360 px. Points is current in "More"."""
     member = new_member(name="Lina Line", language=language)
     page.set_viewport_size(SMALL_PHONE)
     log_in(page, member.email, member.password)
     page.wait_for_url(HOME)
-    for path in ("/", "/points", "/rewards", "/card"):
+    for path in ("/", "/points", "/events", "/events/mine", "/rewards", "/card"):
         page.goto(path)
         nav = page.get_by_role("navigation", name="Member")
         for link in [link for link in nav.get_by_role("link").all() if link.is_visible()]:

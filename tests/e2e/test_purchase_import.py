@@ -19,7 +19,7 @@ from portal.members import tiers
 from portal.members.models import Member
 from portal.models import utcnow
 from portal.purchases.services import points_for
-from tests.helpers import DESKTOP, HOME, PHONE, assert_accessible, click_and_load, log_in
+from tests.helpers import DESKTOP, HOME, PHONE, assert_accessible, click_and_load, log_in, member_nav_link
 
 pytestmark = pytest.mark.e2e
 
@@ -109,7 +109,7 @@ def test_lead_imports_purchases_and_the_member_sees_them_with_their_tiers_multip
     phone.wait_for_url(HOME)
     expect(phone.get_by_text(f"{balance + sum(earned):,}", exact=True)).to_be_visible()
     assert_accessible(phone)
-    click_and_load(phone, phone.get_by_role("navigation", name="Member").get_by_role("link", name="Points"))
+    click_and_load(phone, member_nav_link(phone, "Points"))  # in "More" on a phone
     history = phone.get_by_role("list", name="History").get_by_role("listitem")
     for reference, points in zip(references, earned, strict=True):
         entry = history.filter(has_text=reference)

@@ -49,7 +49,7 @@ def test_sign_up_verify_by_email_and_log_in(page, mailbox):
 
     page.wait_for_url(HOME)
     expect(page.get_by_role("heading", name="Hello, Ana")).to_be_visible()
-    for name in ("Home", "Points", "Rewards", "Card", "Benefits", "Profile"):  # the last two in "More"
+    for name in ("Home", "Events", "Rewards", "Card", "Points", "Benefits", "Profile"):  # the last three in "More"
         expect(member_nav_link(page, name)).to_be_visible()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
     assert_accessible(page)

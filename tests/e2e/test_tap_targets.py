@@ -14,7 +14,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.helpers import HOME, add_reward, click_and_load, give_points, log_in, member_nav_link
+from tests.helpers import HOME, add_event, add_reward, click_and_load, give_points, log_in, member_nav_link
 
 pytestmark = pytest.mark.e2e
 
@@ -106,12 +106,14 @@ def test_every_member_page_has_big_enough_tap_targets(page, live_server, new_mem
     member = new_member(name="Tara Tapper", language=language)
     give_points(live_server.app, member.email, 1500, 700)
     reward_id = add_reward(live_server.app, f"Tote bag {uuid.uuid4().hex[:6]}", points_cost=300)
+    event_id = add_event(live_server.app, f"Tea tasting {uuid.uuid4().hex[:6]}", online=True)
     page.set_viewport_size(SMALL_PHONE)
     log_in(page, member.email, member.password)  # then the member's own language
     page.wait_for_url(HOME)
 
     problems = []
-    for path in ("/", "/points", "/benefits", "/card", "/rewards", f"/rewards/{reward_id}", "/profile"):
+    for path in ("/", "/points", "/benefits", "/card", "/rewards", f"/rewards/{reward_id}", "/profile",
+                 "/events", "/events?show=my_tier", f"/events/{event_id}"):
         page.goto(path)
         problems += measure(page)
 
@@ -134,6 +136,14 @@ def test_every_member_page_has_big_enough_tap_targets(page, live_server, new_mem
     for path in ("/rewards/my", "/notifications"):
         page.goto(path)
         problems += measure(page)
+
+    # Registered for an event: its page (calendar link, online link, Cancel registration), My events
+    page.goto(f"/events/{event_id}")
+    page.get_by_role("button", name="Register" if language == "en" else "報名", exact=True).click()
+    expect(page.get_by_role("button", name="Cancel registration" if language == "en" else "取消報名")).to_be_visible()
+    problems += measure(page)
+    page.goto("/events/mine")
+    problems += measure(page)
 
     assert not problems, "tap targets too small or too close:\n" + "\n".join(problems)
 

@@ -160,6 +160,7 @@ def test_rq_cron_schedules_each_job_in_utc(redis, monkeypatch):
         "expiry-notices": ("jobs.points.send_expiry_notices", "default", "10 17 * * *", None),
         "birthdays": ("jobs.care.greet_birthdays", "default", "0 0 * * *", None),
         "tier-review": ("jobs.care.review_tiers", "default", "0 2 1 * *", None),
+        "event-reminders": ("jobs.events.send_event_reminders", "default", None, 600),
     }
     review = next(job for job in scheduler.get_jobs() if job.name == "tier-review")
     assert review.get_next_enqueue_time().day == 1 and review.job_options["job_timeout"] == 3600

@@ -26,12 +26,12 @@ def test_the_navigation_reaches_every_member_page_and_no_coming_soon_page(client
     home = client.get("/").get_data(as_text=True)
     nav = home[home.index('<nav aria-label="Member"'):]
     nav = nav[:nav.index("</nav>")]
-    for path, label in (("/", "Home"), ("/points", "Points"), ("/rewards", "Rewards"), ("/card", "Card"),
-                        ("/benefits", "Benefits"), ("/profile", "Profile")):
+    for path, label in (("/", "Home"), ("/events", "Events"), ("/rewards", "Rewards"), ("/card", "Card"),
+                        ("/points", "Points"), ("/benefits", "Benefits"), ("/profile", "Profile")):
         assert f'<a href="{path}"' in nav and f">{label}</a>" in nav, label
-    assert "Events" not in nav and "Tickets" not in nav
-    for path in ("/events", "/tickets"):
-        assert client.get(path).status_code == 404
+        assert client.get(path).status_code == 200, path
+    assert "Tickets" not in nav
+    assert client.get("/tickets").status_code == 404
 
 
 def test_the_navigation_marks_where_the_member_is(client, mei):
@@ -40,6 +40,7 @@ def test_the_navigation_marks_where_the_member_is(client, mei):
     assert '<a href="/rewards" aria-current="page">' in client.get("/rewards").get_data(as_text=True)
     profile = client.get("/profile").get_data(as_text=True)
     assert '<a href="/profile" aria-current="page">' in profile and '<summary class="current">' in profile
+    assert '<a href="/events" aria-current="true">' in client.get("/events/mine").get_data(as_text=True)
 
 
 def test_home_shows_tier_and_its_benefits(client, mei):
