@@ -155,6 +155,7 @@ def test_rq_cron_schedules_each_job_in_utc(redis, monkeypatch):
                   for job in scheduler.get_jobs()}
     assert registered == {
         "sweep-outbox": ("jobs.mail.sweep_outbox", "mail", None, 300),
+        "event-reminders": ("jobs.events.send_event_reminders", "default", None, 600),
         # Asia/Taipei is UTC+8 all year: 01:00, 01:10 and 08:00 there.
         "expire-points": ("jobs.points.expire_points", "default", "0 17 * * *", None),
         "expiry-notices": ("jobs.points.send_expiry_notices", "default", "10 17 * * *", None),
