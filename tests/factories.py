@@ -1,11 +1,13 @@
-"""Plain functions that make rows for tests: make_member(), make_staff()."""
+"""Plain functions that make rows for tests: make_member(), make_staff(), make_reward(), make_event()."""
 
 import itertools
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from portal.auth.models import StaffUser
 from portal.auth.passwords import hash_password
+from portal.events import services as events
 from portal.extensions import db
 from portal.members.models import Member, Tier
 from portal.models import utcnow
@@ -53,3 +55,32 @@ def make_reward(name="Test reward", points_cost=100, stock=None, min_tier=None, 
     db.session.add(reward)
     db.session.flush()
     return reward
+
+
+def make_event(title="Tea tasting", capacity=10, staff=None, status="published", min_tier=None, starts_at=None,
+               hours=2, **fields):
+    """An event made through the events services (`status`: draft, published or cancelled), starting
+    in three days unless `starts_at` says otherwise; `min_tier` a tier code; flushed."""
+    staff = staff or make_staff("expansion")
+    starts_at = starts_at or utcnow() + timedelta(days=3)
+    values = {
+        "title": title, "title_zh": "", "description": "", "description_zh": "",
+        "registration_opens_at": None, "registration_closes_at": None,
+        "min_tier_id": db.session.scalar(select(Tier.id).where(Tier.code == min_tier)) if min_tier else None,
+        "attendance_points": 0, "cancel_cutoff_hours": 24, "starts_at": starts_at,
+        "ends_at": starts_at + timedelta(hours=hours), "online": False, "online_url": "",
+        "venue": "Xinyi flagship", "address": "11 Songren Road, Taipei", "capacity": capacity,
+        **fields,
+    }
+    event = events.create_event(values, staff)
+    if status in ("published", "cancelled"):
+        events.publish(event, staff)
+    if status == "cancelled":
+        events.cancel_event(event, "", staff)
+    return event
+
+
+def event_fields(event, **changes):
+    """What the event form would send for `event` (every detail, time and place field), with `changes`."""
+    return {field: getattr(event, field) for field in (*events.DETAIL_FIELDS, *events.SCHEDULE_FIELDS)} \
+        | changes
