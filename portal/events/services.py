@@ -185,8 +185,8 @@ def _locked_registration(event_id, member_id):
 def register(member, event, now=None):
     """Register `member` for `event`: confirmed while places remain, else waitlisted at the end of
     the queue; the member is emailed. Raises RegistrationRefused (nothing is written)."""
-    now = now or utcnow()
     event = lock_event(event.id)
+    now = now or utcnow()  # read once the lock is held: the queue's order is the order of the lock
     registration = _locked_registration(event.id, member.id)
     if (refusal := why_not(event, member, registration, now)) is not None:
         raise RegistrationRefused(refusal)
