@@ -23,7 +23,7 @@ pytestmark = pytest.mark.jobs
 
 REMINDERS = JOBS["event-reminders"].func
 NEWS = messages.NEWS_JOB
-SUBJECTS = ["Tomorrow: Tea tasting", "You are registered: Tea tasting"]
+SUBJECTS = ["Reminder: Tea tasting", "You are registered: Tea tasting"]
 
 
 def templates_of(member_id):
