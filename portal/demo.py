@@ -1,4 +1,5 @@
-"""Demo data for a newcomer's portal: one member with 18 months of history, and the four staff roles."""
+"""Demo data for a newcomer's portal: one member with 18 months of history, the four staff roles, rewards,
+and six events (with a few more members, who fill one of them)."""
 
 import random
 import struct
@@ -9,7 +10,11 @@ from sqlalchemy import func, select
 
 from portal.auth.models import StaffUser
 from portal.auth.passwords import hash_password
+from portal.care.models import Notification
+from portal.events import services as events
+from portal.events.models import Event
 from portal.extensions import db
+from portal.mail.models import OutboxMessage
 from portal.members import ledger
 from portal.members.models import Member, PointsEntry, Tier
 from portal.members.tiers import lowest_tier
@@ -48,6 +53,7 @@ def seed_demo():
         ops = db.session.scalar(select(StaffUser).where(StaffUser.email == "ops@example.com"))
         add_history(mei, ops)
     seed_rewards()
+    created += seed_events()
     return created
 
 
@@ -97,10 +103,92 @@ def add_history(member, staff, now=None):
     anniversary = add_months(now, -6) + timedelta(days=20)
     ledger.earn(member, 180, "purchase", key + "anniversary", at=anniversary,  # double points, 6 months
                 expires_at=add_months(anniversary, 6), **_receipt("WEB", anniversary, 1))
-    ledger.earn(member, 50, "survey", key + "survey", at=add_months(now, -7))
-    ledger.earn(member, 150, "event_attendance", key + "event", at=add_months(now, -4))
+    ledger.earn(member, 50, "survey", key + "survey", at=add_months(now, -7))  # the event: seed_events()
     ledger.adjust(member, 200, "Apology for a delivery that arrived a week late", staff, key + "adjustment",
                   at=add_months(now, -2))
+
+
+# Members who fill the demo's full event (they have no history of their own).
+GUESTS = (("Ann Lee", "ann.lee@example.com"), ("Ben Wu", "ben.wu@example.com"), ("Chen Yu", "chen.yu@example.com"),
+          ("Dana Hsu", "dana.hsu@example.com"), ("Eric Lin", "eric.lin@example.com"))
+
+# title, title_zh, description, description_zh, days from now (negative: past), hours long, online,
+# capacity, minimum tier, attendance points. Mei attended the first (checked in, 150 points) and is
+# registered for the third; the fifth is for Gold and above (Mei is Silver); the guests fill the last.
+EVENTS = (
+    ("Spring tea tasting", "春季品茶會", "Six oolongs from Alishan, poured by the grower.",
+     "阿里山茶農親自沖泡六款烏龍茶。", -122, 2, False, 24, None, 150),
+    ("Home brewing masterclass", "居家手沖大師課", "Pour-over at home, live with our head barista.",
+     "與首席咖啡師線上直播，學會在家手沖。", -40, 1, True, 100, None, 50),
+    ("New Year calligraphy workshop", "新春書法工作坊", "Write your own spring couplets; brushes and paper provided.",
+     "親手寫春聯，現場提供筆墨與紙。", 12, 2, False, 20, None, 100),
+    ("Online wine tasting", "線上品酒會", "Four wines delivered to your door, tasted together online.",
+     "四款葡萄酒送到府上，線上一起品飲。", 5, 1, True, 60, None, 80),
+    ("Gold members' dinner", "金卡會員晚宴", "A seasonal menu by our partner chef, for Gold and Platinum members.",
+     "合作主廚的當季菜單，金卡與白金卡會員專屬。", 20, 3, False, 16, "gold", 200),
+    ("Latte art class", "拉花課", "Hearts, tulips and rosettas in a small group at the Da'an store.",
+     "在大安門市小班學習愛心、鬱金香與葉子拉花。", 8, 2, False, 3, None, 60),
+)
+VENUE = ("Xinyi flagship", "11 Songren Road, Xinyi District, Taipei")
+DA_AN = ("Da'an store", "145 Fuxing South Road Section 1, Da'an District, Taipei")
+
+
+def seed_events(now=None):
+    """Add the demo events when there are none, through the events services (registrations in the past
+    dated then); returns the emails of the guest members it created."""
+    now = now or utcnow()
+    if db.session.scalar(select(func.count()).select_from(Event)):
+        return []
+    staff = db.session.scalar(select(StaffUser).where(StaffUser.email == "expansion@example.com"))
+    desk = db.session.scalar(select(StaffUser).where(StaffUser.email == "ops@example.com"))
+    mei = db.session.scalar(select(Member).where(Member.email == "mei@example.com"))
+    created, guests = [], []
+    password_hash = hash_password(DEMO_PASSWORD)
+    for name, email in GUESTS:
+        guest = db.session.scalar(select(Member).where(Member.email == email))
+        if guest is None:
+            guest = Member(name=name, email=email, password_hash=password_hash, language="en", status="active",
+                           email_verified_at=now, tier=lowest_tier())
+            db.session.add(guest)
+            created.append(email)
+        guests.append(guest)
+    db.session.flush()
+    tiers = {tier.code: tier.id for tier in db.session.scalars(select(Tier))}
+    made = []
+    for title, title_zh, text, text_zh, days, hours, online, capacity, tier, points in EVENTS:
+        starts = (now + timedelta(days=days)).replace(hour=11, minute=0, second=0, microsecond=0)  # 19:00 in Taipei
+        venue, address = ("", "") if online else (DA_AN if capacity == 3 else VENUE)
+        event = events.create_event({
+            "title": title, "title_zh": title_zh, "description": text, "description_zh": text_zh,
+            "registration_opens_at": None, "registration_closes_at": None, "min_tier_id": tiers[tier] if tier else None,
+            "attendance_points": points, "cancel_cutoff_hours": 24, "starts_at": starts,
+            "ends_at": starts + timedelta(hours=hours), "online": online,
+            "online_url": "https://meet.example.com/member-portal" if online else "", "venue": venue,
+            "address": address, "capacity": capacity}, staff)
+        events.publish(event, staff, now=min(now, starts - timedelta(days=30)))
+        made.append(event)
+    tasting, _masterclass, calligraphy, _wine, _dinner, latte = made
+    before = (db.session.scalar(select(func.max(Notification.id))) or 0,
+              db.session.scalar(select(func.max(OutboxMessage.id))) or 0)
+    signed_up = tasting.starts_at - timedelta(days=10)
+    place = events.register(mei, tasting, now=signed_up)
+    events.check_in(place, desk, tasting, now=tasting.starts_at + timedelta(minutes=5))
+    _backdate(mei, before, signed_up)  # what she was told then is not news now
+    events.register(mei, calligraphy, now=now - timedelta(days=2))
+    for n, guest in enumerate(guests):  # three places and two in the queue
+        events.register(guest, latte, now=now - timedelta(days=3, hours=-n))
+    db.session.flush()
+    return created
+
+
+def _backdate(member, after, at):
+    """Date at `at` the notifications (read) and emails `member` got after `after` (the last ids before)."""
+    for notification in db.session.scalars(select(Notification).where(
+            Notification.member_id == member.id, Notification.id > after[0])):
+        notification.created_at = notification.read_at = at
+    for message in db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.member_id == member.id, OutboxMessage.id > after[1])):
+        message.created_at = at
 
 
 # name, name_zh, description, description_zh, points, stock (None = unlimited), minimum tier, days until

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from portal.auth.models import StaffUser
 from portal.auth.passwords import hash_password
-from portal.events.models import Event
+from portal.events import services as events
 from portal.extensions import db
 from portal.members.models import Member, Tier
 from portal.models import utcnow
@@ -57,20 +57,36 @@ def make_reward(name="Test reward", points_cost=100, stock=None, min_tier=None, 
     return reward
 
 
-def make_event(title="Test event", starts_in=timedelta(days=7), hours=2, capacity=10, status="published",
-               min_tier=None, online=False, **fields):
-    """An event starting `starts_in` from now for `hours` (`min_tier` a tier code), flushed. Online
-    events get a URL, others a venue, unless given."""
-    now = utcnow()
-    starts_at = fields.pop("starts_at", now + starts_in)
-    event = Event(
-        title=title, starts_at=starts_at, ends_at=fields.pop("ends_at", starts_at + timedelta(hours=hours)),
-        capacity=capacity, status=status, online=online,
-        online_url=fields.pop("online_url", "https://meet.example.com/room-1" if online else ""),
-        venue=fields.pop("venue", "" if online else "Taipei Community Hall"),
-        min_tier=db.session.scalar(select(Tier).where(Tier.code == min_tier)) if min_tier else None,
-        published_at=now if status != "draft" else None, **fields,
-    )
-    db.session.add(event)
-    db.session.flush()
+def make_event(title="Tea tasting", capacity=10, staff=None, status="published", min_tier=None, starts_at=None,
+               starts_in=timedelta(days=7), hours=2, online=False, **fields):
+    """An event made through the events services (`status`: draft, published or cancelled, with
+    `cancel_reason`), starting at `starts_at` (else `starts_in` from now) for `hours`; `min_tier` a
+    tier code. Online events get a URL, others a venue and address, unless given. Flushed."""
+    staff = staff or make_staff("expansion")
+    starts_at = starts_at or utcnow() + starts_in
+    cancel_reason = fields.pop("cancel_reason", "")
+    values = {
+        "title": title, "title_zh": "", "description": "", "description_zh": "",
+        "registration_opens_at": None, "registration_closes_at": None,
+        "min_tier_id": db.session.scalar(select(Tier.id).where(Tier.code == min_tier)) if min_tier else None,
+        "attendance_points": 0, "cancel_cutoff_hours": 24, "starts_at": starts_at,
+        "ends_at": starts_at + timedelta(hours=hours), "online": online,
+        "online_url": "https://meet.example.com/room-1" if online else "",
+        "venue": "" if online else "Xinyi flagship", "address": "" if online else "11 Songren Road, Taipei",
+        "capacity": capacity, **fields,
+    }
+    picture = values.pop("picture", None)
+    event = events.create_event(values, staff, picture=picture)
+    if status in ("published", "cancelled"):
+        events.publish(event, staff)
+    if status == "cancelled":
+        events.cancel_event(event, cancel_reason, staff)
+    else:
+        event.cancel_reason = cancel_reason  # as a test sets the status by hand
     return event
+
+
+def event_fields(event, **changes):
+    """What the event form would send for `event` (every detail, time and place field), with `changes`."""
+    return {field: getattr(event, field) for field in (*events.DETAIL_FIELDS, *events.SCHEDULE_FIELDS)} \
+        | changes

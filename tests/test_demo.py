@@ -1,9 +1,13 @@
 from sqlalchemy import func, select
 
 from portal.auth.models import StaffUser
+from portal.demo import GUESTS
+from portal.events import services as events
+from portal.events.models import Event, Registration
 from portal.extensions import db
 from portal.members import ledger
 from portal.members.models import Member, PointsEntry
+from portal.models import utcnow
 from tests.helpers import login
 
 
@@ -16,14 +20,14 @@ def test_seed_demo_creates_the_accounts_once(app):
     roles = dict(db.session.execute(select(StaffUser.email, StaffUser.role)).all())
     assert roles == {"lead@example.com": "admin", "service@example.com": "service",
                      "ops@example.com": "operations", "expansion@example.com": "expansion"}
-    assert db.session.scalar(select(func.count()).select_from(Member)) == 1
-    mei = db.session.scalar(select(Member))
+    assert db.session.scalar(select(func.count()).select_from(Member)) == 1 + len(GUESTS)  # guests fill an event
+    mei = db.session.scalar(select(Member).where(Member.email == "mei@example.com"))
     assert (mei.name, mei.status) == ("Mei Lin", "active")
 
 
 def test_mei_has_eighteen_months_of_believable_history(app):
     app.test_cli_runner().invoke(args=["seed-demo"])
-    mei = db.session.scalar(select(Member))
+    mei = db.session.scalar(select(Member).where(Member.email == "mei@example.com"))
     entries = db.session.scalars(select(PointsEntry).where(PointsEntry.member_id == mei.id)
                                  .order_by(PointsEntry.created_at)).all()
     assert len(entries) >= 45
@@ -55,3 +59,39 @@ def test_db_empty_tells_make_run_whether_to_seed(app):
     assert runner.invoke(args=["db-empty"]).exit_code == 0
     runner.invoke(args=["seed-demo"])
     assert runner.invoke(args=["db-empty"]).exit_code == 1
+
+
+def test_six_events_past_and_upcoming_and_mei_registered_and_attended(app):
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    now = utcnow()
+    every = db.session.scalars(select(Event).order_by(Event.starts_at)).all()
+    assert len(every) == 6 and {e.status for e in every} == {"published"}
+    assert all(e.title and e.title_zh and e.description and e.description_zh for e in every)
+    past = [e for e in every if e.ends_at <= now]
+    upcoming = [e for e in every if e.starts_at > now]
+    assert len(past) >= 2 and len(upcoming) >= 3
+    assert {e.online for e in past} == {True, False} and {e.online for e in upcoming} == {True, False}
+    assert all(e.online_url for e in every if e.online) and all(e.venue and e.address for e in every if not e.online)
+    [gold_only] = [e for e in every if e.min_tier is not None]
+    assert gold_only.min_tier.code == "gold" and gold_only in upcoming
+    counts = events.counts_for(every)
+    [full] = [e for e in every if counts[e.id].waitlisted]
+    assert full in upcoming and counts[full.id].places_left(full) == 0 and counts[full.id].waitlisted >= 1
+
+    mei = db.session.scalar(select(Member).where(Member.email == "mei@example.com"))
+    soon, attended = events.my_registrations(mei, now=now)
+    assert len(soon) == 1 and soon[0].status == "confirmed" and soon[0].event in upcoming
+    [went] = attended
+    assert went.event in past and went.attended and went.checked_in_by.role == "operations"
+    assert went.registered_at < went.event.starts_at < went.checked_in_at  # dated when it happened
+    entry = db.session.get(PointsEntry, went.points_entry_id)
+    assert (entry.kind, entry.amount, entry.reason_params) == \
+        ("event_attendance", went.event.attendance_points, {"event_id": went.event.id})
+    assert entry.created_at == went.checked_in_at
+    assert mei.points_balance == ledger.ledger_balance(mei.id) and ledger.reconcile() == []
+    assert events.why_not(gold_only, mei).code == "tier"  # Mei is Silver
+
+    app.test_cli_runner().invoke(args=["seed-demo"])  # nothing added twice
+    assert db.session.scalar(select(func.count()).select_from(Event)) == 6
+    assert db.session.scalar(select(func.count()).select_from(Registration)
+                             .where(Registration.member_id == mei.id)) == 2

@@ -54,12 +54,13 @@ def tell_promoted(registration):
                        link=_event_link(registration, _l("Open the event")), attachments=[calendar_file(registration)])
 
 
-def tell_cancelled(registration, by_staff=False, reason=""):
-    """The registration is cancelled (by the member or by staff); a confirmed place's calendar entry goes."""
+def tell_cancelled(registration, by_staff=False, reason="", had_place=True):
+    """The registration is cancelled (by the member or by staff); a confirmed place's calendar entry
+    goes (`had_place`: it was confirmed; a waitlisted member had no calendar file to remove)."""
     return tell_member(registration.member, "event_registration_cancelled",
-                       _context(registration, by_staff=by_staff, reason=reason), kind="account",
+                       _context(registration, by_staff=by_staff, reason=reason, had_place=had_place), kind="account",
                        link=_event_link(registration, _l("Open the event")),
-                       attachments=[calendar_file(registration, cancelled=True)])
+                       attachments=[calendar_file(registration, cancelled=True)] if had_place else ())
 
 
 def tell_changed_later(event):

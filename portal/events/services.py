@@ -8,7 +8,7 @@ Lock order, everywhere: the event row, then its registrations, then the member (
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -185,8 +185,8 @@ def _locked_registration(event_id, member_id):
 def register(member, event, now=None):
     """Register `member` for `event`: confirmed while places remain, else waitlisted at the end of
     the queue; the member is emailed. Raises RegistrationRefused (nothing is written)."""
-    now = now or utcnow()
     event = lock_event(event.id)
+    now = now or utcnow()  # read once the lock is held: the queue's order is the order of the lock
     registration = _locked_registration(event.id, member.id)
     if (refusal := why_not(event, member, registration, now)) is not None:
         raise RegistrationRefused(refusal)
@@ -222,7 +222,8 @@ def cancel_registration(registration, staff=None, reason="", now=None):
     if staff is not None:
         record("registration.cancel", registration, actor=staff, member=registration.member, at=now,
                reason=reason or "", before={"status": was}, after={"status": "cancelled", "event": event.id})
-    messages.tell_cancelled(registration, by_staff=staff is not None, reason=reason or "")
+    messages.tell_cancelled(registration, by_staff=staff is not None, reason=reason or "",
+                            had_place=was == "confirmed")
     if was == "confirmed":
         promote_from_waitlist(event, now)
     return registration
@@ -318,7 +319,9 @@ def all_events(status=None):
 
 
 def _plain(value):
-    return value.isoformat() if isinstance(value, date | datetime) else value
+    if isinstance(value, datetime):  # a moment in any zone (a form's local time) compared as UTC
+        return value.astimezone(UTC).isoformat()
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def _state(event, fields):

@@ -167,8 +167,11 @@ def build_email(message):
     email.add_alternative(message.body_html, subtype="html")
     for attachment in message.attachments:
         maintype, _slash, subtype = attachment.content_type.partition("/")
+        # A text file is UTF-8 (a calendar file with a Chinese title): said so, or mail readers
+        # take it for US-ASCII, as RFC 2046 tells them to.
         email.add_attachment(attachment.content, maintype=maintype, subtype=subtype,
-                             filename=_one_line(attachment.filename, "attachment name"))
+                             filename=_one_line(attachment.filename, "attachment name"),
+                             params={"charset": "utf-8"} if maintype == "text" else None)
     return email
 
 

@@ -155,12 +155,12 @@ def test_rq_cron_schedules_each_job_in_utc(redis, monkeypatch):
                   for job in scheduler.get_jobs()}
     assert registered == {
         "sweep-outbox": ("jobs.mail.sweep_outbox", "mail", None, 300),
+        "event-reminders": ("jobs.events.send_event_reminders", "default", None, 600),
         # Asia/Taipei is UTC+8 all year: 01:00, 01:10 and 08:00 there.
         "expire-points": ("jobs.points.expire_points", "default", "0 17 * * *", None),
         "expiry-notices": ("jobs.points.send_expiry_notices", "default", "10 17 * * *", None),
         "birthdays": ("jobs.care.greet_birthdays", "default", "0 0 * * *", None),
         "tier-review": ("jobs.care.review_tiers", "default", "0 2 1 * *", None),
-        "event-reminders": ("jobs.events.send_event_reminders", "default", None, 600),
     }
     review = next(job for job in scheduler.get_jobs() if job.name == "tier-review")
     assert review.get_next_enqueue_time().day == 1 and review.job_options["job_timeout"] == 3600
