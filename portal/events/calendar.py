@@ -2,7 +2,10 @@
 VTIMEZONE, a UID that never changes for a registration, and the event's SEQUENCE, so a calendar
 that imported an earlier copy replaces it. A cancelled event (or registration) gives METHOD:CANCEL."""
 
-from icalendar import Calendar
+from email.utils import parseaddr
+
+from flask import current_app
+from icalendar import Calendar, vCalAddress
 from icalendar import Event as CalendarEvent
 
 from portal import dates
@@ -17,6 +20,15 @@ def uid(registration):
     """The registration's calendar UID: the same in every file made for it."""
     host = external_url("events.event", event_id=registration.event_id).split("://", 1)[-1].split("/", 1)[0]
     return f"registration-{registration.id}@{host.split(':', 1)[0]}"
+
+
+def organizer():
+    """The programme, as the events' organiser: the address its emails come from."""
+    name, address = parseaddr(current_app.config["MAIL_FROM"])
+    value = vCalAddress(f"mailto:{address}")
+    if name:
+        value.params["cn"] = name
+    return value
 
 
 def file_name(event):
@@ -39,6 +51,7 @@ def registration_ics(registration, cancelled=None):
     entry = CalendarEvent()
     entry.add("uid", uid(registration))
     entry.add("sequence", event.sequence)
+    entry.add("organizer", organizer())  # calendars apply a METHOD:CANCEL only from the organiser
     entry.add("dtstamp", event.cancelled_at or registration.registered_at)
     entry.add("dtstart", event.starts_at.astimezone(zone))
     entry.add("dtend", event.ends_at.astimezone(zone))

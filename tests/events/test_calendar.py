@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from icalendar import Calendar
 
-from portal.events import messages, services
+from portal.events import calendar, messages, services
 from portal.events.calendar import uid
 from portal.extensions import db
 from portal.models import utcnow
@@ -120,3 +120,13 @@ def test_the_title_is_in_the_members_language(app):
     event.title_zh = ""
     _calendar, entry = parsed(mei)
     assert str(entry["SUMMARY"]) == "Tea tasting"
+
+
+def test_the_programme_is_the_organiser_so_calendars_apply_a_cancellation(app):
+    member = make_member()
+    event = make_event("Tea tasting")
+    registration = services.register(member, event)
+    services.cancel_event(event, "Typhoon", make_staff("expansion"))
+    entry = Calendar.from_ical(messages.calendar_file(registration).data).walk("VEVENT")[0]
+    assert str(entry["ORGANIZER"]) == "mailto:no-reply@portal.example"
+    assert entry["ORGANIZER"].params["CN"] == "Member Portal"
