@@ -303,7 +303,7 @@ def test_raising_the_capacity_promotes_the_waitlist_in_order(client):
     event = make_event(staff, capacity=1)
     ann, bea, cai, dan = registered(event, "Ann", "Bea", "Cai", "Dan")
     page = html(client.get(f"/admin/events/{event.id}/registrations"))
-    assert re.search(r"Registered</?[^>]*>?\s*\(1\)", page) or "Registered (1)" in page
+    assert "Registered (1)" in page
     assert "Waitlist (3)" in page and "Cancelled (0)" in page
     assert page.index("Bea") < page.index("Cai") < page.index("Dan")
 
