@@ -545,3 +545,21 @@ def test_the_registrations_page_runs_the_same_queries_for_3_and_30_registrations
         assert page.status_code == 200
     assert "Waitlist (17)" in html(page) and "Cancelled (3)" in html(page)
     assert len(many) == len(few), (len(few), len(many))
+
+
+def test_the_staff_event_pages_speak_chinese(client):
+    staff = make_staff("expansion", language="zh_Hant")
+    event = make_event(staff)
+    [registration] = registered(event, "Mei Lin")
+    db.session.commit()
+    login(client, staff.email)
+    base = f"/admin/events/{event.id}"
+    assert "新增活動" in html(client.get("/admin/events/"))
+    assert "修改活動" in html(client.get(base)) and "取消活動" in html(client.get(base))
+    assert "候補名單" in html(client.get(f"{base}/registrations"))
+    desk = html(client.get(f"{base}/check-in", query_string={"q": registration.member.number}))
+    assert "報到櫃台" in desk and "已報到：0／1" in desk and ">報到<" in desk
+    bad = post_form(client, f"{base}/capacity", {"capacity": "0"}, page=f"{base}/registrations")
+    assert bad.status_code == 422 and "請輸入 1 到 100,000 的整數。" in html(bad)
+    export = client.get(f"{base}/registrations.csv").data.decode("utf-8-sig")
+    assert export.startswith("會員編號,") and "已確認" in export
