@@ -25,6 +25,8 @@ def create_app(config=None):
     from portal.auth.sessions import init_login
     from portal.auth.views import bp as auth_bp
     from portal.care.views import bp as care_bp
+    from portal.events import member_page as _registrations_on_the_member_page  # noqa: F401 (adds its part)
+    from portal.events.admin import bp as events_admin_bp
     from portal.events.timeline import register as register_events_activity
     from portal.events.views import bp as events_bp
     from portal.members.admin import bp as members_admin_bp
@@ -77,6 +79,7 @@ def create_app(config=None):
     app.register_blueprint(events_bp)
     app.register_blueprint(uploads_bp)
     app.register_blueprint(rewards_admin_bp, url_prefix="/admin/rewards")
+    app.register_blueprint(events_admin_bp, url_prefix="/admin/events")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(staff_bp, url_prefix="/admin")
     app.register_blueprint(members_admin_bp, url_prefix="/admin")

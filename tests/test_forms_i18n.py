@@ -66,6 +66,9 @@ BUILD = {
     "RewardForm": lambda cls: cls().setup(TIERS, "Everyone"),
     "NewRewardForm": lambda cls: cls().setup(TIERS, "Everyone"),
     "EditRewardForm": lambda cls: cls().setup(TIERS, "Everyone"),
+    "EventForm": lambda cls: cls().setup(TIERS, "Every tier"),
+    "NewEventForm": lambda cls: cls().setup(TIERS, "Every tier"),
+    "EditEventForm": lambda cls: cls().setup(TIERS, "Every tier"),
     "MemberSearchForm": lambda cls: cls().setup(TIERS),
     "AuditFilterForm": lambda cls: cls().setup(["member.points_adjusted"], {}),
 }

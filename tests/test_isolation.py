@@ -8,14 +8,14 @@ from sqlalchemy import func, select
 
 from portal.audit.models import AuditEntry
 from portal.events import services as events
-from portal.events.models import Registration
+from portal.events.models import Event, Registration
 from portal.extensions import db
 from portal.members import ledger
 from portal.members.card import card_token
 from portal.members.models import Member, PointsEntry
 from portal.rewards import services as rewards
 from portal.rewards.models import Redemption, Reward
-from tests.factories import make_event, make_member, make_reward
+from tests.factories import make_event, make_member, make_reward, make_staff
 from tests.helpers import csrf_token, login, post_form
 
 SECRET = "Bea-only reason 7f3a"
@@ -267,6 +267,43 @@ def test_cancelling_or_registering_with_another_members_ids_touches_only_ones_ow
     assert not leaks(client.get(f"/events/{webinar.id}").get_data(as_text=True), bea)
 
 
+@pytest.fixture
+def bea_registered(app, two_members):
+    """An event with Bea confirmed (and checked in nowhere)."""
+    ann, bea, entries = two_members
+    event = make_event("Tea", capacity=5, attendance_points=500, venue="Hall", address="",
+                       staff=make_staff("expansion", name="Eddie Events"))
+    registration = events.register(bea, event)
+    db.session.commit()
+    return ann, bea, event, registration
+
+
+def test_the_events_staff_pages_refuse_a_member_and_change_nothing(client, bea_registered):
+    ann, bea, event, registration = bea_registered
+    login(client, ann.email)
+    base = f"/admin/events/{event.id}"
+    for url in ("/admin/events/", "/admin/events/new", base, f"{base}/registrations", f"{base}/registrations.csv",
+                f"{base}/check-in", f"{base}/check-in?q={bea.number}", f"{base}/check-in?part=counts"):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert not leaks(response.get_data(as_text=True), bea), url
+    token = csrf_token(client, "/profile")
+    for url, data in (("/admin/events/new", {"title": "Mine", "capacity": "5"}), (base, {"title": "Mine"}),
+                      (f"{base}/publish", {}), (f"{base}/cancel", {"reason": "mine"}),
+                      (f"{base}/capacity", {"capacity": "1"}),
+                      (f"{base}/registrations/{registration.id}/cancel", {"reason": "mine"}),
+                      (f"{base}/check-in", {"registration": str(registration.id)})):
+        assert client.post(url, data={"csrf_token": token, **data}).status_code == 403, url
+    db.session.expire_all()
+    assert db.session.get(Event, event.id).status == "published" and db.session.get(Event, event.id).capacity == 5
+    saved = db.session.get(Registration, registration.id)
+    assert saved.status == "confirmed" and saved.checked_in_at is None
+    assert db.session.get(Member, bea.id).points_balance == 23331
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)
+                             .where(AuditEntry.action.notlike("auth.%"), AuditEntry.action.notlike("event.%"),
+                                    AuditEntry.action.notlike("registration.%"))) == 0
+
+
 def test_every_route_is_covered_by_these_isolation_tests(app):
     """A new route must be added to the tests above (or to the public list) to pass."""
     # Uploaded pictures are catalogue content, served to anyone (random names, no member data).
@@ -293,6 +330,10 @@ def test_every_route_is_covered_by_these_isolation_tests(app):
         "staff.account", "staff.change_password", "staff.two_factor_setup", "staff.start_two_factor",
         "staff.confirm_two_factor", "staff.cancel_two_factor", "staff.staff_list", "staff.change_role",
         "staff.reset_two_factor",
+        "events_admin.index", "events_admin.new", "events_admin.create", "events_admin.edit", "events_admin.update",
+        "events_admin.publish", "events_admin.cancel", "events_admin.capacity", "events_admin.registrations",
+        "events_admin.export", "events_admin.cancel_registration", "events_admin.check_in",
+        "events_admin.check_in_member",
     }
     endpoints = {r.endpoint for r in app.url_map.iter_rules()}
     assert endpoints - public - covered == set()

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from icalendar import Calendar
 
-from portal.events import calendar, messages, services
+from portal.events import messages, services
 from portal.events.calendar import uid
 from portal.extensions import db
 from portal.models import utcnow
