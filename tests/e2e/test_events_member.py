@@ -27,6 +27,7 @@ from tests.helpers import (
     click_and_load,
     log_in,
     member_nav_link,
+    staff_page,
 )
 
 pytestmark = pytest.mark.e2e
@@ -236,3 +237,46 @@ def test_on_a_full_event_members_join_the_waitlist_and_see_how_many_are_ahead(pa
     check(fay)
     page.goto("/events")
     expect(page.get_by_role("article", name=title).get_by_text("You are on the waitlist")).to_be_visible()
+
+
+def test_staff_raise_the_capacity_of_a_full_event_and_the_waitlisted_member_is_confirmed(page, new_context,
+                                                                                        live_server, new_member,
+                                                                                        mailbox):
+    holder, wai = new_member(name="Hal Holder"), new_member(name="Wai Waiting")
+    title = unique("Dumpling class")
+    event_id = add_event(live_server.app, title, capacity=1)
+    assert register_by_service(live_server, holder.email, event_id) == "confirmed"
+
+    # Wai, on her phone, finds the event full and joins the waitlist
+    log_in(page, wai.email, wai.password)
+    page.wait_for_url(HOME)
+    page.goto(f"/events/{event_id}")
+    page.get_by_role("button", name="Register", exact=True).click()
+    status = page.get_by_role("region", name="Your registration")
+    expect(status.get_by_text("You are on the waitlist", exact=True)).to_be_visible()
+    expect(status.get_by_text("You are next in line")).to_be_visible()
+    check(page)
+
+    # Expansion staff raise the capacity on the event's registrations page
+    desk = staff_page(new_context)
+    log_in(desk, "expansion@example.com")
+    desk.wait_for_url("**/admin/")
+    desk.goto(f"/admin/events/{event_id}/registrations")
+    waitlist = desk.get_by_role("region", name=re.compile(r"^Waitlist"))
+    expect(waitlist.get_by_text(wai.name)).to_be_visible()
+    check(desk)
+    desk.get_by_role("spinbutton", name="Capacity").fill("2")
+    click_and_load(desk, desk.get_by_role("button", name="Save capacity"))
+    registered = desk.get_by_role("region", name=re.compile(r"^Registered"))
+    expect(registered.get_by_text(wai.name)).to_be_visible()
+    check(desk)
+
+    # Wai is confirmed, told by email and in the portal
+    assert status_of(live_server, wai.email, event_id) == "confirmed"
+    promoted = email_with_subject(mailbox, wai.email, f"A place opened for you: {title}")
+    assert any(part.get_content_type() == "text/calendar" for part in promoted.iter_attachments())
+    page.goto(f"/events/{event_id}")
+    status = page.get_by_role("region", name="Your registration")
+    expect(status.get_by_text("You are registered", exact=True)).to_be_visible()
+    expect(status.get_by_role("link", name="Add to calendar")).to_be_visible()
+    check(page)
