@@ -36,6 +36,7 @@ def create_app(config=None):
     from portal.rewards.admin import admin_bp as rewards_admin_bp
     from portal.rewards.timeline import register as register_rewards_activity
     from portal.rewards.views import bp as rewards_bp
+    from portal.surveys.views import bp as surveys_bp
     from portal.uploads.views import bp as uploads_bp
 
     settings = Config()
@@ -78,6 +79,7 @@ def create_app(config=None):
     app.register_blueprint(rewards_bp)
     app.register_blueprint(events_bp)
     app.register_blueprint(uploads_bp)
+    app.register_blueprint(surveys_bp)
     app.register_blueprint(rewards_admin_bp, url_prefix="/admin/rewards")
     app.register_blueprint(events_admin_bp, url_prefix="/admin/events")
     app.register_blueprint(admin_bp, url_prefix="/admin")

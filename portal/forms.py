@@ -9,10 +9,13 @@ from flask import current_app, has_request_context
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import FileStorage
 from wtforms import HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.i18n import messages_path
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
+
+from portal.uploads import pictures
 
 # C0 control characters (NUL, tab, LF, CR …) and DEL: they cannot be stored in PostgreSQL (NUL) or
 # put in an email header (CR, LF), and nobody types them into a name.
@@ -92,6 +95,31 @@ def _int_or_none(value):
 
 def language_choices():
     return [SelectChoice(code, name) for code, name in current_app.config["LANGUAGES"].items()]
+
+
+PICTURE_PROBLEMS = {
+    "empty": _l("The file is empty."),
+    "size": _l("The picture is larger than 2 MB. Choose a smaller one."),
+    "type": _l("This is not a JPEG, PNG or WebP picture."),
+    "dimensions": _l("The picture must be between 16 and 8,000 pixels wide and high."),
+}
+
+
+class PictureUpload:
+    """A form's optional `picture` (a FileField): checked by its bytes (portal/uploads); the accepted
+    bytes are in `picture_bytes` (None when no picture was sent)."""
+
+    picture_bytes = None
+
+    def validate_picture(self, field):
+        if not isinstance(field.data, FileStorage) or not field.data:
+            return
+        data = field.data.read()
+        try:
+            pictures.inspect(data)
+        except pictures.PictureError as error:
+            raise ValidationError(PICTURE_PROBLEMS[error.code]) from None
+        self.picture_bytes = data
 
 
 class ContactFields:

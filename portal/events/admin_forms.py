@@ -5,7 +5,6 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from werkzeug.datastructures import FileStorage
 from wtforms import (
     DateTimeLocalField,
     HiddenField,
@@ -21,10 +20,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portal import dates
 from portal.events.models import DEFAULT_CANCEL_CUTOFF_HOURS
-from portal.forms import PortalForm
+from portal.forms import PictureUpload, PortalForm
 from portal.i18n import localized
 from portal.models import utcnow
-from portal.rewards.forms import PICTURE_PROBLEMS
 from portal.uploads import pictures
 
 MAX_CAPACITY = 100_000
@@ -58,7 +56,7 @@ def is_web_address(text):
     return parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in text
 
 
-class EventForm(PortalForm):
+class EventForm(PictureUpload, PortalForm):
     """An event's details, time and place; NewEventForm adds the capacity (later changed on its own)."""
 
     title = StringField(_l("Title"), filters=[_strip], validators=[
@@ -94,7 +92,6 @@ class EventForm(PortalForm):
         self.tiers = {str(tier.id): tier for tier in tiers}
         self.min_tier.choices = [SelectChoice("", everyone)] + [SelectChoice(str(t.id), localized(t, "name"))
                                                                for t in tiers]
-        self.picture_bytes = None
         return self
 
     def fill_from(self, event):
@@ -136,16 +133,6 @@ class EventForm(PortalForm):
     def validate_registration_opens_at(self, field):
         if field.data and self.starts_at.data and field.data >= self.starts_at.data:
             raise ValidationError(_l("Registration must open before the event starts."))
-
-    def validate_picture(self, field):
-        if not isinstance(field.data, FileStorage) or not field.data:
-            return
-        data = field.data.read()
-        try:
-            pictures.inspect(data)
-        except pictures.PictureError as error:
-            raise ValidationError(PICTURE_PROBLEMS[error.code]) from None
-        self.picture_bytes = data
 
     def fields(self):
         """The values for services.create_event / update_event (DETAIL_FIELDS and SCHEDULE_FIELDS), in UTC."""

@@ -43,6 +43,8 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The one-click unsubscribe URL (RFC 8058) of an email a member may turn off; None for the others.
+    unsubscribe_url: Mapped[str | None] = mapped_column(String(500))
 
     attachments: Mapped[list["OutboxAttachment"]] = relationship(
         order_by="OutboxAttachment.id", cascade="all, delete-orphan", lazy="selectin")

@@ -4,7 +4,6 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from werkzeug.datastructures import FileStorage
 from wtforms import (
     BooleanField,
     DateField,
@@ -26,20 +25,12 @@ from wtforms.validators import (
 )
 
 from portal import dates
-from portal.forms import PortalForm
+from portal.forms import PictureUpload, PortalForm
 from portal.i18n import localized
 from portal.uploads import pictures
 
 MAX_COST = 10_000_000
 MAX_STOCK = 1_000_000
-PICTURE_PROBLEMS = {
-    "empty": _l("The file is empty."),
-    "size": _l("The picture is larger than 2 MB. Choose a smaller one."),
-    "type": _l("This is not a JPEG, PNG or WebP picture."),
-    "dimensions": _l("The picture must be between 16 and 8,000 pixels wide and high."),
-}
-
-
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
@@ -60,7 +51,7 @@ class RedeemForm(PortalForm):
             return False
 
 
-class RewardForm(PortalForm):
+class RewardForm(PictureUpload, PortalForm):
     """A reward's details; NewRewardForm and EditRewardForm add the stock each one sets."""
 
     name = StringField(_l("Name"), filters=[_strip], validators=[DataRequired(), Length(max=120)])
@@ -80,7 +71,6 @@ class RewardForm(PortalForm):
     def setup(self, tiers, everyone):
         self.tiers = {str(tier.id): tier for tier in tiers}
         self.min_tier.choices = [("", everyone)] + [(str(t.id), localized(t, "name")) for t in tiers]
-        self.picture_bytes = None
         return self
 
     def fill_from(self, reward):
@@ -97,16 +87,6 @@ class RewardForm(PortalForm):
     def validate_available_until(self, field):
         if field.data and self.available_from.data and field.data < self.available_from.data:
             raise ValidationError(_l("The last day cannot be before the first."))
-
-    def validate_picture(self, field):
-        if not isinstance(field.data, FileStorage) or not field.data:
-            return
-        data = field.data.read()
-        try:
-            pictures.inspect(data)
-        except pictures.PictureError as error:
-            raise ValidationError(PICTURE_PROBLEMS[error.code]) from None
-        self.picture_bytes = data
 
     def fields(self):
         """The values for services.create_reward / update_reward (REWARD_FIELDS)."""
