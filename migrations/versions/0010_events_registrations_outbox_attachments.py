@@ -82,6 +82,7 @@ def upgrade():
     sa.Column('points_entry_id', sa.Integer(), nullable=True),
     sa.Column('reminded_at', portal.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('told_sequence', sa.Integer(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
     sa.CheckConstraint("status IN ('confirmed', 'waitlisted', 'cancelled')", name=op.f('ck_registrations_status')),
     sa.ForeignKeyConstraint(['cancelled_by_staff_id'], ['staff_users.id'], name=op.f('fk_registrations_cancelled_by_staff_id_staff_users')),
     sa.ForeignKeyConstraint(['checked_in_by_staff_id'], ['staff_users.id'], name=op.f('fk_registrations_checked_in_by_staff_id_staff_users')),

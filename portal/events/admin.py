@@ -110,7 +110,10 @@ def update(event_id):
     if not form.validate():
         return _event_page(event, form=form, status=422)
     picture = pictures.store(form.picture_bytes) if form.picture_bytes else None
-    moved = services.update_event(event, form.fields(), current_user, picture=picture)
+    try:
+        moved = services.update_event(event, form.fields(), current_user, picture=picture)
+    except services.EventError:  # cancelled by someone else while this form was open
+        return _refused(event, _("This event is cancelled: it cannot be changed."))
     told = services.counts(event)
     db.session.commit()
     if moved and event.status == "published" and (told.confirmed or told.waitlisted):
@@ -154,7 +157,10 @@ def cancel(event_id):
         return _event_page(event, cancel_form=form, status=422)
     was = event.status
     told = services.counts(event)
-    services.cancel_event(event, form.reason.data, current_user)
+    try:
+        services.cancel_event(event, form.reason.data, current_user)
+    except services.EventError:  # cancelled by someone else a moment ago
+        return _refused(event, _("This event is already cancelled."))
     db.session.commit()
     if was == "published" and (told.confirmed or told.waitlisted):
         flash(ngettext("The event is cancelled. The %(num)d member registered or on the waitlist is being emailed.",

@@ -37,10 +37,21 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def existing_local_time(_form, field):
+    """A local time the clocks skip (when summer time begins) is no moment at all: refused, rather
+    than stored as another time than the one shown. A time that happens twice is its first."""
+    moment = field.data
+    if moment is not None:
+        back = moment.astimezone(UTC).astimezone(moment.tzinfo)
+        if back.replace(tzinfo=None) != moment.replace(tzinfo=None):
+            raise ValidationError(_l("This time does not exist in %(zone)s: the clocks skip it.",
+                                     zone=dates.zone_name()))
+
+
 def _local_time(label, *validators):
     """A date and time typed in the programme's time zone (the field's data is aware)."""
-    return DateTimeLocalField(label, validators=list(validators), format=LOCAL_FORMATS, tz=dates.programme_zone,
-                              invalid_value_message=BAD_TIME)
+    return DateTimeLocalField(label, validators=[*validators, existing_local_time], format=LOCAL_FORMATS,
+                              tz=dates.programme_zone, invalid_value_message=BAD_TIME)
 
 
 def _utc(moment):

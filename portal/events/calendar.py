@@ -11,6 +11,7 @@ from icalendar import Event as CalendarEvent
 from portal import dates
 from portal.i18n import localized
 from portal.mail.outbox import external_url
+from portal.models import utcnow
 
 PRODUCT = "-//Member Portal//Events//EN"
 CONTENT_TYPE = "text/calendar"
@@ -50,9 +51,9 @@ def registration_ics(registration, cancelled=None):
     calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
     entry = CalendarEvent()
     entry.add("uid", uid(registration))
-    entry.add("sequence", event.sequence)
+    entry.add("sequence", event.sequence + registration.revision)
     entry.add("organizer", organizer())  # calendars apply a METHOD:CANCEL only from the organiser
-    entry.add("dtstamp", event.cancelled_at or registration.registered_at)
+    entry.add("dtstamp", utcnow())  # when this file was made (RFC 5545, for a file with a METHOD)
     entry.add("dtstart", event.starts_at.astimezone(zone))
     entry.add("dtend", event.ends_at.astimezone(zone))
     entry.add("summary", localized(event, "title"))

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from jobs.queues import enqueue_after_commit
 from portal.care.messages import Link, tell_member
 from portal.events import calendar
+from portal.events.locks import locked_registrations
 from portal.events.models import Event, Registration
 from portal.extensions import db
 from portal.mail.outbox import Attachment
@@ -82,12 +83,8 @@ def tell_news(registration_ids):
     """Tell each registration's member of the event's change (an updated calendar file) or
     cancellation (a calendar file that removes it), once per change; returns those told."""
     told = []
-    for registration_id in registration_ids:
-        registration = db.session.scalar(
-            select(Registration).where(Registration.id == registration_id).with_for_update()
-            .execution_options(populate_existing=True))
-        event = registration.event if registration is not None else None
-        if event is None or registration.status == "cancelled" or registration.told_sequence >= event.sequence:
+    for event, registration in locked_registrations(registration_ids):
+        if registration is None or registration.status == "cancelled" or registration.told_sequence >= event.sequence:
             continue
         confirmed = registration.status == "confirmed"
         if event.status == "cancelled":
@@ -121,13 +118,9 @@ def send_reminders(registration_ids, now=None):
     members who want event reminders, a notification for all. Returns those reminded."""
     now = now or utcnow()
     sent = []
-    for registration_id in registration_ids:
-        registration = db.session.scalar(
-            select(Registration).where(Registration.id == registration_id).with_for_update()
-            .execution_options(populate_existing=True))
+    for event, registration in locked_registrations(registration_ids):
         if registration is None or registration.reminded_at is not None or registration.status != "confirmed":
             continue
-        event = registration.event
         if event.status != "published" or not (now < event.starts_at <= now + REMINDER_AHEAD):
             continue
         tell_member(registration.member, "event_reminder", _context(registration), kind="reminder",

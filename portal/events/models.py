@@ -100,6 +100,9 @@ class Registration(db.Model):
     points_entry_id: Mapped[int | None] = mapped_column(ForeignKey("points_entries.id"))
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     told_sequence: Mapped[int] = mapped_column(default=0)
+    # Raised when the registration is cancelled or made again: its calendar file's SEQUENCE is the
+    # event's sequence plus this, so a calendar replaces the copy it holds.
+    revision: Mapped[int] = mapped_column(default=0)
 
     event: Mapped[Event] = relationship()
     member: Mapped[Member] = relationship()

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.audit.services import record
 from portal.events import messages
+from portal.events.locks import lock_event, locked_registration
 from portal.events.models import Event, Registration
 from portal.extensions import db
 from portal.members import ledger
@@ -167,33 +168,20 @@ def why_not_cancel(event, registration, now=None):
 
 # ---- registering and cancelling ------------------------------------------------------------
 
-def lock_event(event_id):
-    """Lock the event's row for the rest of the transaction and return it, reloaded."""
-    db.session.flush()
-    return db.session.execute(
-        select(Event).where(Event.id == event_id).with_for_update().execution_options(populate_existing=True)
-    ).scalar_one()
-
-
-def _locked_registration(event_id, member_id):
-    return db.session.scalar(
-        select(Registration).where(Registration.event_id == event_id, Registration.member_id == member_id)
-        .with_for_update().execution_options(populate_existing=True)
-    )
-
-
 def register(member, event, now=None):
     """Register `member` for `event`: confirmed while places remain, else waitlisted at the end of
     the queue; the member is emailed. Raises RegistrationRefused (nothing is written)."""
     event = lock_event(event.id)
     now = now or utcnow()  # read once the lock is held: the queue's order is the order of the lock
-    registration = _locked_registration(event.id, member.id)
+    registration = locked_registration(event.id, member.id)
     if (refusal := why_not(event, member, registration, now)) is not None:
         raise RegistrationRefused(refusal)
     status = "confirmed" if _confirmed_count(event.id) < event.capacity else "waitlisted"
     if registration is None:
-        registration = Registration(event_id=event.id, member_id=member.id)
+        registration = Registration(event_id=event.id, member_id=member.id, revision=0)
         db.session.add(registration)
+    else:
+        registration.revision += 1  # registered again: the calendar copy of the cancellation is replaced
     registration.status, registration.registered_at = status, now
     registration.queued_at = now if status == "waitlisted" else None
     registration.confirmed_at = now if status == "confirmed" else None
@@ -209,7 +197,7 @@ def cancel_registration(registration, staff=None, reason="", now=None):
     start); a freed place goes to the waitlist at once. Raises RegistrationRefused."""
     now = now or utcnow()
     event = lock_event(registration.event_id)
-    registration = _locked_registration(event.id, registration.member_id)
+    registration = locked_registration(event.id, registration.member_id)
     refusal = why_not_cancel(event, registration, now)
     if staff is not None and refusal is not None and refusal.code == "cutoff":
         refusal = None  # staff may cancel after the members' cut-off
@@ -217,6 +205,7 @@ def cancel_registration(registration, staff=None, reason="", now=None):
         raise RegistrationRefused(refusal)
     was = registration.status
     registration.status, registration.cancelled_at, registration.queued_at = "cancelled", now, None
+    registration.revision += 1
     registration.cancelled_by_staff_id = staff.id if staff is not None else None
     db.session.flush()
     if staff is not None:
@@ -278,7 +267,7 @@ def check_in(registration, staff, event=None, now=None):
     if event is not None and registration.event_id != event.id:
         raise CheckInError("other_event", registration)
     event = lock_event(registration.event_id)
-    registration = _locked_registration(event.id, registration.member_id)
+    registration = locked_registration(event.id, registration.member_id)
     if registration.status in ("cancelled", "waitlisted"):
         raise CheckInError(registration.status, registration)
     if registration.checked_in_at is not None:
@@ -348,16 +337,19 @@ def update_event(event, fields, staff, picture=None, now=None):
         raise EventError("status")
     every = (*DETAIL_FIELDS, *SCHEDULE_FIELDS, "picture")
     before = _state(event, every)
+    over = event.ends_at <= (now or utcnow())
     for field in (*DETAIL_FIELDS, *SCHEDULE_FIELDS):
         setattr(event, field, fields[field])
     if picture:
         event.picture = picture
     after = _state(event, every)
     changed = sorted(key for key in every if after[key] != before[key])
-    moved = any(key in SCHEDULE_FIELDS for key in changed)
+    # An event that is over has no calendar to update: correcting its address is no news.
+    moved = any(key in SCHEDULE_FIELDS for key in changed) and not over
     if moved and event.status == "published":
         event.sequence += 1
-        _renew_reminders(event)
+        if "starts_at" in changed:
+            _renew_reminders(event)
     db.session.flush()
     db.session.refresh(event)  # min_tier follows min_tier_id
     if changed:

@@ -4,7 +4,7 @@ Members does not import events: create_app() calls register() once the features 
 """
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Integer, select
+from sqlalchemy import JSON, Integer, func, select
 
 from portal.events.models import Event, Registration
 from portal.members import reasons, timeline
@@ -17,15 +17,17 @@ KIND_LABELS = {
 
 
 def registrations_query(member_id, limit):
-    """The member's latest registrations, as they stand now, at the time they registered."""
+    """The member's latest registrations, as they stand now: when they registered, or when it was
+    cancelled."""
+    when = func.coalesce(Registration.cancelled_at, Registration.registered_at)
     return (
-        select(Registration.registered_at.label("when"), timeline.constant("event").label("source"),
+        select(when.label("when"), timeline.constant("event").label("source"),
                Registration.status.label("kind"), timeline.no_value(Integer).label("amount"),
                timeline.constant("event").label("reason_code"),
                timeline.no_value(JSON).label("reason_params"), timeline.constant("").label("reason"),
                Registration.event_id.label("ref_id"), Registration.id.label("row_id"))
         .where(Registration.member_id == member_id)
-        .order_by(Registration.registered_at.desc(), Registration.id.desc()).limit(limit)
+        .order_by(when.desc(), Registration.id.desc()).limit(limit)
     )
 
 

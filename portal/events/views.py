@@ -49,7 +49,7 @@ def _event_page(event_id, status=200, refusal=None, asked=None, done=None):
                     _("Check-in code for %(event)s", event=localized(view.event, "title")))
     return render_page("events/event.html", block="status", status=status, member=member, view=view,
                        event=view.event, qr=qr, asked_refusal=refusal, asked=asked, done=done,
-                       register_form=RegisterForm(), cancel_form=CancelRegistrationForm())
+                       register_form=RegisterForm(), cancel_form=CancelRegistrationForm(), swapped_alone=is_partial())
 
 
 @bp.get("/events/<int:event_id>")

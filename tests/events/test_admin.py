@@ -5,14 +5,17 @@ desk, and the member's registrations on the staff member page."""
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
+from wtforms.validators import ValidationError
 
 from portal.audit.models import AuditEntry
 from portal.demo import demo_picture
 from portal.events import services
+from portal.events.admin_forms import existing_local_time
 from portal.events.models import Event, Registration
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
@@ -563,3 +566,18 @@ def test_the_staff_event_pages_speak_chinese(client):
     assert bad.status_code == 422 and "請輸入 1 到 100,000 的整數。" in html(bad)
     export = client.get(f"{base}/registrations.csv").data.decode("utf-8-sig")
     assert export.startswith("會員編號,") and "已確認" in export
+
+
+def test_a_local_time_the_clocks_skip_is_refused(app):
+    """In a zone with summer time, 02:30 on the night the clocks go forward does not exist."""
+    app.config["DEFAULT_TIMEZONE"] = "Europe/London"
+    try:
+        class Field:
+            data = datetime(2027, 3, 28, 1, 30, tzinfo=ZoneInfo("Europe/London"))
+        with app.test_request_context(), pytest.raises(ValidationError) as refused:
+            existing_local_time(None, Field)
+            assert "does not exist in Europe/London" in str(refused.value)
+        Field.data = datetime(2027, 3, 28, 3, 30, tzinfo=ZoneInfo("Europe/London"))
+        existing_local_time(None, Field)
+    finally:
+        app.config["DEFAULT_TIMEZONE"] = "Asia/Taipei"

@@ -224,12 +224,14 @@ def test_registering_with_htmx_swaps_the_status_part(client, mei):
     fragment = html(response)
     assert "<html" not in fragment and fragment.strip().startswith('<section id="event-status"')
     assert "You are registered. We emailed you the details." in fragment and "Add to calendar" in fragment
+    assert '<dd id="event-places" hx-swap-oob="true">4 places left</dd>' in fragment  # the count moves too
     assert registration(mei, event).status == "confirmed"
 
     response = cancel(client, event, headers=HTMX)
     fragment = html(response)
     assert response.status_code == 200 and "<html" not in fragment
     assert "Your registration is cancelled." in fragment and ">Register</button>" in fragment
+    assert '<dd id="event-places" hx-swap-oob="true">5 places left</dd>' in fragment
     assert registration(mei, event).status == "cancelled"
 
 
@@ -424,11 +426,13 @@ def test_my_events_lists_upcoming_and_past_attended_or_not(client, mei):
     services.register(make_member(name="First"), waiting)
     went = make_event("Spring picnic", starts_in=timedelta(days=10))
     missed = make_event("Winter walk", starts_in=timedelta(days=12))
+    queued = make_event("Autumn fair", capacity=1, starts_in=timedelta(days=14))
+    services.register(make_member(name="Holder"), queued)
     make_event("Not mine")
-    for event in (soon, waiting, went, missed):
+    for event in (soon, waiting, went, missed, queued):
         services.register(mei, event)
     services.check_in(registration(mei, went), staff, went)
-    for event, days_ago in ((went, 20), (missed, 40)):
+    for event, days_ago in ((went, 20), (missed, 40), (queued, 50)):
         event.starts_at = utcnow() - timedelta(days=days_ago)
         event.ends_at = event.starts_at + timedelta(hours=2)
     db.session.commit()
@@ -439,7 +443,8 @@ def test_my_events_lists_upcoming_and_past_attended_or_not(client, mei):
     upcoming = page.split('id="upcoming-heading"')[1].split('id="past-heading"')[0]
     past = page.split('id="past-heading"')[1].split("</section>")[0]
     assert re.findall(r"<strong>(.*?)</strong>", upcoming) == ["Tea tasting", "Cooking class"]
-    assert re.findall(r"<strong>(.*?)</strong>", past) == ["Spring picnic", "Winter walk"]
+    assert re.findall(r"<strong>(.*?)</strong>", past) == ["Spring picnic", "Winter walk", "Autumn fair"]
+    assert re.search(r"Autumn fair.*?Was on the waitlist<", past, re.S)  # never had a place to miss
     assert "Confirmed" in upcoming and "On the waitlist" in upcoming
     assert re.search(r"Spring picnic.*?Attended<.*?Winter walk.*?Did not attend<", past, re.S)
     assert "Not mine" not in page

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask_babel import force_locale
+from icalendar import Calendar
 from sqlalchemy import func, select
 
 from jobs.queues import PENDING
@@ -322,7 +323,7 @@ def test_capacity_may_be_lowered_to_the_confirmed_count(app):
 # --- staff changes: details, time and place, cancelling the event ---------------------------------
 
 
-def test_only_a_change_of_time_or_place_raises_the_sequence_and_resets_reminders(app):
+def test_only_a_change_of_time_or_place_raises_the_sequence_and_only_a_new_start_resets_reminders(app):
     event = make_event()
     staff = make_staff("expansion")
     regs = [services.register(m, event) for m in members(2)]
@@ -339,12 +340,13 @@ def test_only_a_change_of_time_or_place_raises_the_sequence_and_resets_reminders
 
     assert services.update_event(event, event_fields(event, venue="Da'an store"), staff) is True
     assert event.sequence == 1 and news_jobs() == [(event.id,)]
-    assert all(reload(r).reminded_at is None for r in regs)
+    assert all(reload(r).reminded_at is not None for r in regs)  # the same start: reminded once is enough
 
     later = event.starts_at + timedelta(hours=1)
     assert services.update_event(event, event_fields(event, starts_at=later, ends_at=later + timedelta(hours=2)),
                                  staff) is True
     assert event.sequence == 2
+    assert all(reload(r).reminded_at is None for r in regs)  # a new start: its own reminder
     # the registrations keep the sequence they were told about: the news job tells them
     assert sorted(messages.news_due(event.id)) == sorted(r.id for r in regs)
 
@@ -548,6 +550,14 @@ def test_a_registration_shows_in_the_recent_activity_with_the_events_title(app):
         assert describe_reasons([first])(first) == "品茶會"
 
 
+def test_a_cancelled_registration_shows_when_it_was_cancelled(app):
+    mei = make_member(name="Mei Lin")
+    registration = services.register(mei, make_event(), now=utcnow() - timedelta(days=3))
+    services.cancel_registration(registration)
+    [first, *_] = recent_activity(mei)
+    assert first.kind == "cancelled" and first.when == registration.cancelled_at
+
+
 def test_the_home_shows_registrations_within_its_query_budget(client):
     """tests/members/test_queries.py holds the home to 7 queries; the events add none but the names of
     the events it shows (one query for every kind of name)."""
@@ -577,3 +587,24 @@ def test_all_events_lists_the_next_first_then_the_past(app):
     draft = make_event(title="Draft", status="draft", starts_at=now + timedelta(days=2))
     assert [e.id for e in services.all_events()] == [near.id, draft.id, far.id, old.id, older.id]
     assert [e.id for e in services.all_events("draft")] == [draft.id]
+
+
+def test_correcting_an_event_that_is_over_is_no_news(app):
+    event = make_event(starts_at=utcnow() - timedelta(days=2))
+    registration = services.register(make_member(), make_event())  # another event's member: untouched
+    assert services.update_event(event, event_fields(event, address="12 Songren Road"), make_staff()) is False
+    assert event.sequence == 0 and news_jobs() == [] and registration.told_sequence == 0
+
+
+def test_cancelling_and_registering_again_raise_the_calendar_files_sequence(app):
+    member, event = make_member(), make_event()
+    registration = services.register(member, event)
+
+    def sequence():
+        return int(Calendar.from_ical(messages.calendar_file(registration).data).walk("VEVENT")[0]["SEQUENCE"])
+
+    assert sequence() == 0
+    services.cancel_registration(registration)
+    assert sequence() == 1
+    registration = services.register(member, event)
+    assert sequence() == 2
