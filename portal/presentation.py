@@ -75,6 +75,8 @@ AUDIT_ACTION_NAMES = {
     "points.adjust": _l("Points adjusted"),
     "points.reverse": _l("Points entry reversed"),
     "member.tier_change": _l("Tier changed"),
+    "member.unsubscribe": _l("Emails turned off from an email's unsubscribe link"),
+    "member.resubscribe": _l("Emails turned back on from the unsubscribe page"),
     "reward.create": _l("Reward added"),
     "reward.update": _l("Reward changed"),
     "reward.stock": _l("Reward stock changed"),
@@ -111,6 +113,9 @@ AUDIT_ACTION_NAMES = {
 # The keys of an audit entry's before/after state.
 AUDIT_FIELD_NAMES = {
     "balance": _l("Balance"),
+    "marketing_emails": _l("News and offers by email"),
+    "survey_emails": _l("Satisfaction surveys by email"),
+    "event_reminders": _l("Event reminders by email"),
     "amount": _l("Amount"),
     "tier": _l("Tier"),
     "reverses": _l("Reverses entry"),

@@ -307,8 +307,12 @@ def test_the_events_staff_pages_refuse_a_member_and_change_nothing(client, bea_r
 def test_every_route_is_covered_by_these_isolation_tests(app):
     """A new route must be added to the tests above (or to the public list) to pass."""
     # Uploaded pictures are catalogue content, served to anyone (random names, no member data).
+    # Unsubscribing is public by design (RFC 8058: a mailbox provider POSTs with no session): the
+    # signed token names the one member and kind of email it changes, a tampered one gets a 404, and
+    # the pages show no member data (tests/care/test_unsubscribe.py).
     public = {"static", "i18n.set_language", "members.old_home", "uploads.picture",
-              "members.signup", "members.signup_sent", "members.verify_email"} | {
+              "members.signup", "members.signup_sent", "members.verify_email",
+              "care.unsubscribe", "care.resubscribe"} | {
         r.endpoint for r in app.url_map.iter_rules() if r.endpoint.startswith("auth.")
     }
     covered = {

@@ -4,8 +4,9 @@ Features say *what* (a message template, its context, its kind and the page it p
 module decides *how*, from the kind:
 - "security": the email only, never a notification (its link is a secret; see portal/mail).
 - "account": always emailed (transactional), and a notification.
-- "marketing", "survey", "reminder": emailed only when the member's preference allows it; the
-  notification is made either way, so the portal still shows what happened.
+- "marketing", "survey", "reminder" (care.unsubscribe.PREFERENCES): emailed only when the member's
+  preference allows it, with a one-click unsubscribe link; the notification is made either way, so
+  the portal still shows what happened.
 """
 
 import re
@@ -14,9 +15,8 @@ from dataclasses import dataclass
 from flask_babel import force_locale
 
 from portal.care.notifications import notify
-from portal.mail.outbox import LINK, external_url, queue_email, render_message, site_path
-
-PREFERENCES = {"marketing": "marketing_emails", "survey": "survey_emails", "reminder": "event_reminders"}
+from portal.care.unsubscribe import PREFERENCES, unsubscribe_token
+from portal.mail.outbox import LINK, SIGNATURE, external_url, queue_email, render_message, site_path
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,9 @@ def wants_email(member, kind):
 
 
 def without_links(text):
-    """An email's text for the portal: its raw links are left out (the notification has a button)."""
+    """An email's text for the portal: its raw links and its footer (the unsubscribe link) are left
+    out (the notification has a button)."""
+    text = text.partition(SIGNATURE)[0]
     kept = [LINK.sub("", line).rstrip() for line in text.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
 
@@ -49,14 +51,18 @@ def without_links(text):
 def tell_member(member, template, context, *, kind, link=None, attachments=()):
     """Email `member` the message `template` (per its kind and their preferences) and add it to their
     notifications; `link` (a Link) becomes `link` in the email and a labelled button in the portal;
-    `attachments` (mail.outbox.Attachment) go with the email only."""
+    `attachments` (mail.outbox.Attachment) go with the email only. An email the member may turn off
+    carries its one-click unsubscribe link (headers and footer)."""
     context = dict(context)
     if link is not None:
         context["link"] = external_url(link.endpoint, **(link.values or {}))
     message = None
     if kind == "security" or wants_email(member, kind):
+        unsubscribe_url = None
+        if kind in PREFERENCES:
+            unsubscribe_url = external_url("care.unsubscribe", token=unsubscribe_token(member, kind))
         message = queue_email(template, member.email, context, language=member.language, to_name=member.name,
-                              member=member, kind=kind, attachments=attachments)
+                              member=member, kind=kind, attachments=attachments, unsubscribe_url=unsubscribe_url)
     if kind == "security":
         return Told(message, None)
     if message is None:  # the email is off: render the same text for the portal alone

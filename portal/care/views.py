@@ -1,11 +1,13 @@
-"""The member's notifications and the bell that counts them."""
+"""The member's notifications and the bell that counts them; unsubscribing from an email's link."""
 
 from flask import Blueprint
+from flask_babel import force_locale
 from flask_login import current_user
 
 from portal.auth.access import member_required
 from portal.care import notifications
-from portal.extensions import db
+from portal.care.unsubscribe import read_token, set_wanted
+from portal.extensions import csrf, db
 from portal.htmx import render_page
 
 bp = Blueprint("care", __name__)
@@ -32,3 +34,35 @@ def notification_list():
     new = notifications.mark_read(current_user, items)
     db.session.commit()
     return render_page("care/notifications.html", items=items, new=new)
+
+
+def _unsubscribe_page(token, wanted, template):
+    """Turn the kind of email the token names on or off (no login), commit, and show `template` in the
+    member's language; an unknown or changed token gets a page that says so, with a 404."""
+    found = read_token(token)
+    if found is None:
+        return render_page("care/unsubscribe_invalid.html", status=404)
+    member, kind = found
+    set_wanted(member, kind, wanted)
+    db.session.commit()
+    with force_locale(member.language):
+        response = render_page(template, kind=kind, token=token)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# The link in an email's List-Unsubscribe header and footer: the signed token is the only credential
+# (no login, and no CSRF token, which a mailbox provider's one-click POST (RFC 8058) cannot send).
+# Both the POST and the visible link's GET turn the email off at once, as the member asked in one
+# click; the page offers an undo.
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def unsubscribe(token):
+    return _unsubscribe_page(token, False, "care/unsubscribed.html")
+
+
+@bp.post("/unsubscribe/<token>/undo")
+@csrf.exempt
+def resubscribe(token):
+    """The unsubscribe page's "Undo": protected by the token itself, so it works however long the page was open."""
+    return _unsubscribe_page(token, True, "care/resubscribed.html")

@@ -24,6 +24,9 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SEND_JOB = "jobs.mail.send_outbox_message"
 REDACTED = "[link removed: security email]"
 PAGE_SIZE = 50
+# Before the footer of an email a member may turn off: the signature separator of RFC 3676, so the
+# portal's copy of a message (and mail readers) can tell the footer from the message.
+SIGNATURE = "\n-- \n"
 
 
 @dataclass(frozen=True)
@@ -52,19 +55,23 @@ def external_url(endpoint, **values):
     return origin + site_path(endpoint, **values)
 
 
-def render_message(template, context, language):
-    """(subject, text, HTML) of `templates/mail/<template>.*` in `language`."""
+def render_message(template, context, language, kind="account", unsubscribe_url=None):
+    """(subject, text, HTML) of `templates/mail/<template>.*` in `language`; with an `unsubscribe_url`
+    both say in their footer which kind of email it stops (templates/mail/_unsubscribe.*)."""
+    context = {**context, "mail_kind": kind, "unsubscribe_url": unsubscribe_url}
     with force_locale(language):
         subject = render_template(f"mail/{template}.subject.txt", **context).strip()
         body_text = render_template(f"mail/{template}.txt", **context)
         body_html = render_template(f"mail/{template}.html", subject=subject, **context)
+        if unsubscribe_url:
+            body_text = body_text.rstrip("\n") + "\n" + SIGNATURE + render_template("mail/_unsubscribe.txt", **context)
     return subject, body_text, body_html
 
 
 def queue_email(template, to_email, context, language="en", to_name="", member=None, kind="account",
-                attachments=()):
+                attachments=(), unsubscribe_url=None):
     """Render `templates/mail/<template>.*` in `language`, store it (with its `attachments`), send it
-    after commit.
+    after commit. An `unsubscribe_url` (one-click, RFC 8058) goes in the footer and the headers.
 
     Mail is plumbing: it knows no feature and tells no one else (features decide what a member is
     told: see portal/care/messages.py). Links are never written to the log; with no SMTP server in
@@ -72,7 +79,10 @@ def queue_email(template, to_email, context, language="en", to_name="", member=N
     """
     if kind not in MAIL_KINDS:
         raise ValueError(f"unknown mail kind {kind!r}")
-    subject, body_text, body_html = render_message(template, {"to_name": to_name, **context}, language)
+    if unsubscribe_url and kind in ("security", "account"):
+        raise ValueError(f"{kind} emails are always sent: they have no unsubscribe link")
+    subject, body_text, body_html = render_message(template, {"to_name": to_name, **context}, language,
+                                                   kind=kind, unsubscribe_url=unsubscribe_url)
     smtp = bool(current_app.config["SMTP_HOST"])
     message = OutboxMessage(
         template=template,
@@ -84,6 +94,7 @@ def queue_email(template, to_email, context, language="en", to_name="", member=N
         subject=subject,
         body_text=body_text,
         body_html=body_html,
+        unsubscribe_url=unsubscribe_url,
         status="queued" if smtp else "held",
         attachments=[OutboxAttachment(filename=each.filename, content_type=each.content_type, content=each.data)
                      for each in attachments],
@@ -163,6 +174,9 @@ def build_email(message):
         raise UnbuildableEmail(f"{to_email!r} is not an email address that can be written in the To header.")
     email["Message-ID"] = message.message_id
     email["Content-Language"] = message.language.replace("_", "-")
+    if message.unsubscribe_url:  # RFC 2369 and the one-click POST of RFC 8058 (bulk senders must)
+        email["List-Unsubscribe"] = f"<{_one_line(message.unsubscribe_url, 'unsubscribe link')}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype="html")
     for attachment in message.attachments:
