@@ -155,3 +155,24 @@ def test_a_logged_in_member_finds_the_survey_under_more_answers_it_and_sees_it_o
     page.goto("/surveys")
     expect(page.get_by_text("No surveys are waiting for you.")).to_be_visible()
     check(page)
+
+
+def test_the_link_works_without_javascript(no_js_page, live_server):
+    page = no_js_page
+    link, invitation_id, _email = invite_new_member(live_server)
+    page.goto(link)
+    expect(page.get_by_text("0 of 4 questions answered")).to_be_visible()  # as the server counted them
+    question(page, "How satisfied are you").get_by_role("radio", name="10", exact=True).check()
+    question(page, "Where do you usually shop with us?").get_by_role("radio", name="In a store").check()
+    answer = click_and_load(page, page.get_by_role("button", name="Send my answers"))
+    assert answer.status == 422  # the recommendation is missing; what was chosen stays chosen
+    expect(page.get_by_text("2 of 4 questions answered")).to_be_visible()
+    expect(question(page, "How satisfied are you").get_by_role("radio", name="10", exact=True)).to_be_checked()
+    check(page)
+    question(page, "How likely are you to recommend us").get_by_role("radio", name="0", exact=True).check()
+    click_and_load(page, page.get_by_role("button", name="Send my answers"))
+    expect(page.get_by_role("heading", name="Thank you", exact=True)).to_be_visible()
+    check(page)
+    with live_server.app.app_context():
+        saved = db.session.scalar(select(Response).where(Response.invitation_id == invitation_id))
+        assert sorted(answer.number for answer in saved.answers if answer.number is not None) == [0, 10]
