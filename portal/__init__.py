@@ -36,6 +36,7 @@ def create_app(config=None):
     from portal.rewards.admin import admin_bp as rewards_admin_bp
     from portal.rewards.timeline import register as register_rewards_activity
     from portal.rewards.views import bp as rewards_bp
+    from portal.surveys.timeline import register as register_surveys_activity
     from portal.surveys.views import bp as surveys_bp
     from portal.uploads.views import bp as uploads_bp
 
@@ -89,6 +90,7 @@ def create_app(config=None):
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     register_rewards_activity()  # the timeline and the ledger's reasons, which members cannot import
     register_events_activity()
+    register_surveys_activity()
     errors.init_app(app)
     cli.init_app(app)
     return app

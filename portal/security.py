@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, request
 
 from portal.htmx import add_vary
 
@@ -19,6 +19,19 @@ def safe_next(target):
         return None
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None
+
+
+def from_this_site():
+    """False when the request says it comes from another site (its Origin, else its Referer): a
+    check for forms that take no CSRF token. A request that says nothing (or "null", as a page with
+    Referrer-Policy: no-referrer sends) passes: what protects such a form is its own secret."""
+    said = request.headers.get("Origin")
+    if not said or said == "null":
+        said = request.headers.get("Referer")
+    if not said:
+        return True
+    ours = {request.host, urlsplit(current_app.config.get("BASE_URL") or "").netloc} - {""}
+    return urlsplit(said).netloc in ours
 
 
 def security_headers(response):

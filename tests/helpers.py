@@ -373,3 +373,51 @@ def link_in(message, path):
     match = re.search(r"https?://\S+" + re.escape(path) + r"\S+", text)
     assert match, f"no {path} link in the email:\n{text}"
     return match.group(0)
+
+
+# --- surveys: a survey built with the models, and good answers to it ---------------------------------
+
+SURVEY_QUESTIONS = {
+    "rating": ("How satisfied are you with the programme?", "您對會員計畫滿意嗎？", True, ()),
+    "nps": ("How likely are you to recommend us to a friend?", "您有多大可能向朋友推薦我們？", True, ()),
+    "single_choice": ("Where do you usually shop with us?", "您通常在哪裡購物？", True,
+                      (("In a store", "門市"), ("Online", "網路商店"), ("Both", "兩者都有"))),
+    "multi_choice": ("Which rewards interest you?", "您對哪些獎勵有興趣？", False,
+                     (("Vouchers", "禮券"), ("Events", "活動"), ("Gifts", "禮品"))),
+    "text": ("Anything else you would like to tell us?", "還有什麼想告訴我們的嗎？", False, ()),
+}
+
+
+def survey_build(title="Member satisfaction", kinds=tuple(SURVEY_QUESTIONS), points=0, **fields):
+    """A draft survey with one question of each of `kinds`, in that order (see SURVEY_QUESTIONS), flushed."""
+    from portal.surveys.models import Choice, Question, Survey
+
+    survey = Survey(title=title, points=points, **fields)
+    for position, kind in enumerate(kinds, start=1):
+        text, text_zh, required, choices = SURVEY_QUESTIONS[kind]
+        survey.questions.append(Question(
+            kind=kind, text=text, text_zh=text_zh, required=required, position=position,
+            choices=[Choice(label=label, label_zh=label_zh, position=n)
+                     for n, (label, label_zh) in enumerate(choices)]))
+    db.session.add(survey)
+    db.session.flush()
+    return survey
+
+
+def survey_good_answers(survey):
+    """Form data answering every question of `survey` (a 9, an NPS of 10, the first choice, two
+    choices, a line of text)."""
+    data = []
+    for question in survey.questions:
+        name = f"q{question.id}"
+        if question.kind == "rating":
+            data.append((name, "9"))
+        elif question.kind == "nps":
+            data.append((name, "10"))
+        elif question.kind == "single_choice":
+            data.append((name, str(question.choices[0].id)))
+        elif question.kind == "multi_choice":
+            data += [(name, str(question.choices[0].id)), (name, str(question.choices[2].id))]
+        else:
+            data.append((name, "Friendly staff.\nMore events, please."))
+    return data

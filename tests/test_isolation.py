@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from portal.audit.models import AuditEntry
 from portal.events import services as events
@@ -15,8 +16,10 @@ from portal.members.card import card_token
 from portal.members.models import Member, PointsEntry
 from portal.rewards import services as rewards
 from portal.rewards.models import Redemption, Reward
+from portal.surveys import services as surveys
+from portal.surveys.models import Invitation, Response
 from tests.factories import make_event, make_member, make_reward, make_staff
-from tests.helpers import csrf_token, login, post_form
+from tests.helpers import csrf_token, login, post_form, survey_build, survey_good_answers
 
 SECRET = "Bea-only reason 7f3a"
 
@@ -304,6 +307,46 @@ def test_the_events_staff_pages_refuse_a_member_and_change_nothing(client, bea_r
                                     AuditEntry.action.notlike("registration.%"))) == 0
 
 
+@pytest.fixture
+def two_invitations(app, two_members):
+    """Ann and Bea each invited to a survey of their own (Bea's title is hers only)."""
+    ann, bea, entries = two_members
+    ann_survey, bea_survey = survey_build(title="Ann's survey", points=10), survey_build(title=f"{SECRET} survey")
+    mine, theirs = surveys.invite(ann, ann_survey, email=False), surveys.invite(bea, bea_survey, email=False)
+    db.session.commit()
+    return ann, bea, mine, theirs
+
+
+def test_surveys_never_lists_another_members_invitations(client, two_invitations):
+    ann, bea, mine, theirs = two_invitations
+    login(client, ann.email)
+    for url in ("/surveys", f"/surveys?member_id={bea.id}", f"/surveys?member={bea.number}",
+                f"/surveys?invitation={theirs.id}", f"/surveys?token={surveys.invitation_token(theirs)}"):
+        response = client.get(url)
+        page = re.sub(r'name="next" value="[^"]*"', "", response.get_data(as_text=True))
+        assert response.status_code == 200, url
+        assert not leaks(page, bea) and surveys.invitation_token(theirs) not in page, url
+        assert surveys.invitation_token(mine) in page, url
+
+
+def test_a_survey_link_answers_only_its_own_invitation_and_shows_no_member_data(client, two_invitations):
+    """The link's signed token is the key (no login): fields naming another invitation, member or
+    survey change nothing, and the page never shows whose invitation it is."""
+    ann, bea, mine, theirs = two_invitations
+    login(client, ann.email)
+    link = f"/s/{surveys.invitation_token(mine)}"
+    assert not leaks(client.get(f"{link}?member_id={bea.id}").get_data(as_text=True), bea)
+    assert "Ann Own" not in client.get(f"/s/{surveys.invitation_token(theirs)}").get_data(as_text=True)
+    data = [*survey_good_answers(mine.survey), ("invitation_id", str(theirs.id)), ("member_id", str(bea.id)),
+            ("survey_id", str(theirs.survey_id))]
+    assert client.post(link, data=MultiDict(data)).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Invitation, theirs.id).answered_at is None
+    assert [r.invitation_id for r in db.session.scalars(select(Response))] == [mine.id]
+    assert db.session.get(Member, bea.id).points_balance == 23331
+    assert db.session.get(Member, ann.id).points_balance == 130
+
+
 def test_every_route_is_covered_by_these_isolation_tests(app):
     """A new route must be added to the tests above (or to the public list) to pass."""
     # Uploaded pictures are catalogue content, served to anyone (random names, no member data).
@@ -338,6 +381,7 @@ def test_every_route_is_covered_by_these_isolation_tests(app):
         "events_admin.publish", "events_admin.cancel", "events_admin.capacity", "events_admin.registrations",
         "events_admin.export", "events_admin.cancel_registration", "events_admin.check_in",
         "events_admin.check_in_member",
+        "surveys.mine", "surveys.answer",
     }
     endpoints = {r.endpoint for r in app.url_map.iter_rules()}
     assert endpoints - public - covered == set()

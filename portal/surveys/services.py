@@ -7,6 +7,7 @@ after-event survey alike. One invitation per survey, member and subject (a uniqu
 sending twice never invites twice. A member who turned survey emails off is left out.
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from portal.care.messages import Link, tell_member
 from portal.extensions import db
@@ -22,6 +24,9 @@ from portal.members import ledger
 from portal.members.models import Member
 from portal.models import utcnow
 from portal.surveys.models import MAX_TEXT_ANSWER, Answer, Invitation, Response, Survey
+
+# Control characters a pasted text may carry (NUL cannot be stored in PostgreSQL); tab and line breaks stay.
+CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 TOKEN_SALT = "survey-invitation"  # noqa: S105 (a signing salt, not a secret)
 
@@ -50,11 +55,12 @@ def invitation_for_token(token):
 
 
 def link_state(invitation, now=None):
-    """What the link shows: "open", "answered" or "expired"."""
+    """What the link shows: "open", "answered" or "expired" (also once the survey is closed or the
+    member's account is no longer active)."""
     now = now or utcnow()
     if invitation.answered_at is not None:
         return "answered"
-    if invitation.expires_at <= now:
+    if invitation.expires_at <= now or invitation.survey.status == "closed" or not invitation.member.is_active:
         return "expired"
     return "open"
 
@@ -161,13 +167,19 @@ class Answers:
     errors: dict = field(default_factory=dict)
 
 
+def _clean(value):
+    """A submitted value without surrounding spaces or control characters; a line break as one
+    character, as the browser counted it for maxlength (it sends CR LF)."""
+    return CONTROL_IN_TEXT.sub("", value.replace("\r\n", "\n")).strip()
+
+
 def read_answers(survey, form):
     """Check the submitted `form` (a MultiDict: q<id> = value, repeated for multiple choice) against
     the survey's questions; the answers and the errors by question."""
     result = Answers()
     for question in survey.questions:
         name = f"q{question.id}"
-        raw = [value.strip() for value in form.getlist(name) if value.strip()]
+        raw = [value for value in map(_clean, form.getlist(name)) if value]
         if not raw:
             if question.required:
                 result.errors[question.id] = _l("Please answer this question.")
@@ -247,7 +259,8 @@ def open_invitations(member, now=None):
     """The member's invitations they can still answer, newest first, with their surveys."""
     now = now or utcnow()
     return db.session.scalars(
-        select(Invitation).join(Invitation.survey)
-        .where(Invitation.member_id == member.id, Invitation.answered_at.is_(None), Invitation.expires_at > now)
+        select(Invitation).join(Invitation.survey).options(contains_eager(Invitation.survey))
+        .where(Invitation.member_id == member.id, Invitation.answered_at.is_(None), Invitation.expires_at > now,
+               Survey.status != "closed")
         .order_by(Invitation.created_at.desc(), Invitation.id.desc())
     ).all()

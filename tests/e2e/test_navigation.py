@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 WIDE = {"width": 1024, "height": 768}
 IN_THE_BAR = ["Home", "Events", "Rewards", "Card"]
-IN_MORE = ["Points", "Benefits", "Profile"]
+IN_MORE = ["Points", "Benefits", "Surveys", "Profile"]
 
 
 def visible_links(nav):
@@ -53,10 +53,10 @@ def test_on_a_phone_four_places_and_more_reach_every_member_page(page, no_js_pag
     expect(nav.get_by_role("link", name="Profile")).to_be_hidden()  # the menu closes on the new page
 
     for name, heading in (("Events", "Events"), ("Rewards", "Rewards"), ("Card", "Membership card"),
-                          ("Points", "Points"), ("Benefits", "Benefits")):
+                          ("Points", "Points"), ("Benefits", "Benefits"), ("Surveys", "Surveys")):
         click_and_load(page, member_nav_link(page, name))
         expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
-        here = nav.get_by_role("link", name=name, include_hidden=True)  # Points, Benefits: in the closed menu
+        here = nav.get_by_role("link", name=name, include_hidden=True)  # Points, Benefits…: in the closed menu
         expect(here.first).to_have_attribute("aria-current", "page")
     page.goto("/rewards/my")
     expect(nav.get_by_role("link", name="Rewards")).to_have_attribute("aria-current", "true")  # its section
