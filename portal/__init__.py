@@ -36,6 +36,8 @@ def create_app(config=None):
     from portal.rewards.admin import admin_bp as rewards_admin_bp
     from portal.rewards.timeline import register as register_rewards_activity
     from portal.rewards.views import bp as rewards_bp
+    from portal.surveys.admin import bp as surveys_admin_bp
+    from portal.surveys.automatic import register as register_survey_triggers
     from portal.surveys.timeline import register as register_surveys_activity
     from portal.surveys.views import bp as surveys_bp
     from portal.uploads.views import bp as uploads_bp
@@ -83,6 +85,7 @@ def create_app(config=None):
     app.register_blueprint(surveys_bp)
     app.register_blueprint(rewards_admin_bp, url_prefix="/admin/rewards")
     app.register_blueprint(events_admin_bp, url_prefix="/admin/events")
+    app.register_blueprint(surveys_admin_bp, url_prefix="/admin/surveys")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(staff_bp, url_prefix="/admin")
     app.register_blueprint(members_admin_bp, url_prefix="/admin")
@@ -91,6 +94,7 @@ def create_app(config=None):
     register_rewards_activity()  # the timeline and the ledger's reasons, which members cannot import
     register_events_activity()
     register_surveys_activity()
+    register_survey_triggers()  # the after-event surveys, sent when staff check a member in
     errors.init_app(app)
     cli.init_app(app)
     return app

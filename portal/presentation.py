@@ -63,6 +63,12 @@ REGISTRATION_STATUS_NAMES = {
     "cancelled": _l("Cancelled"),
 }
 
+SURVEY_STATUS_NAMES = {
+    "draft": _l("Draft"),
+    "sent": _l("Sent"),
+    "closed": _l("Closed"),
+}
+
 OUTBOX_STATUS_NAMES = {
     "held": _l("Held"),
     "queued": _l("Queued"),
@@ -108,6 +114,13 @@ AUDIT_ACTION_NAMES = {
     "staff.2fa_reenrol": _l("Two-factor sign-in set up again"),
     "staff.2fa_reset": _l("Two-factor sign-in reset by the team lead"),
     "staff.2fa_recovery_code_used": _l("Recovery code used to log in"),
+    "survey.create": _l("Survey added"),
+    "survey.update": _l("Survey changed"),
+    "survey.copy": _l("Survey copied to a new draft"),
+    "survey.question_add": _l("Survey question added"),
+    "survey.question_update": _l("Survey question changed"),
+    "survey.question_delete": _l("Survey question deleted"),
+    "survey.question_move": _l("Survey question moved"),
 }
 
 # The keys of an audit entry's before/after state.
@@ -156,6 +169,19 @@ AUDIT_FIELD_NAMES = {
     "address": _l("Address"),
     "capacity": _l("Capacity"),
     "event": _l("Event"),
+    "introduction": _l("Introduction"),
+    "introduction_zh": _l("Introduction in Chinese"),
+    "expiry_days": _l("Links work for (days)"),
+    "reminder_days": _l("Reminder after (days)"),
+    "anonymous": _l("Anonymous"),
+    "trigger": _l("Sent automatically"),
+    "kind": _l("Kind"),
+    "text": _l("Question"),
+    "text_zh": _l("Question in Chinese"),
+    "required": _l("Required"),
+    "position": _l("Position"),
+    "choices": _l("Choices"),
+    "copied_from": _l("Copied from survey"),
 }
 
 
@@ -242,6 +268,7 @@ GLOBALS = {
     "redemption_status_names": REDEMPTION_STATUS_NAMES, "status_names": OUTBOX_STATUS_NAMES,
     "role_names": ROLE_NAMES, "action_names": AUDIT_ACTION_NAMES, "field_names": AUDIT_FIELD_NAMES,
     "event_status_names": EVENT_STATUS_NAMES, "registration_status_names": REGISTRATION_STATUS_NAMES,
+    "survey_status_names": SURVEY_STATUS_NAMES,
     "event_time": event_time,
 }
 

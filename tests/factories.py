@@ -1,4 +1,5 @@
-"""Plain functions that make rows for tests: make_member(), make_staff(), make_reward(), make_event()."""
+"""Plain functions that make rows for tests: make_member(), make_staff(), make_reward(), make_event(),
+make_survey()."""
 
 import itertools
 from datetime import timedelta
@@ -12,6 +13,7 @@ from portal.extensions import db
 from portal.members.models import Member, Tier
 from portal.models import utcnow
 from portal.rewards.models import Reward
+from portal.surveys import builder
 
 PASSWORD = "portal-demo"
 _seq = itertools.count(1)
@@ -90,3 +92,24 @@ def event_fields(event, **changes):
     """What the event form would send for `event` (every detail, time and place field), with `changes`."""
     return {field: getattr(event, field) for field in (*events.DETAIL_FIELDS, *events.SCHEDULE_FIELDS)} \
         | changes
+
+
+def make_survey(title="Member satisfaction", questions=(("rating", "How satisfied are you?"),), staff=None,
+                **fields):
+    """A draft survey made through the builder, with `questions` as (kind, text) pairs or (kind, text,
+    choices) for a choice question (choices: labels, or (label, label_zh) pairs); other survey fields
+    (points, trigger, status …) as keywords. Flushed."""
+    staff = staff or make_staff("operations")
+    status = fields.pop("status", "draft")
+    values = {"title": title, "title_zh": "", "introduction": "", "introduction_zh": "", "points": 0,
+              "expiry_days": 30, "reminder_days": 3, "anonymous": False, "trigger": None, **fields}
+    survey = builder.create_survey(values, staff)
+    for kind, text, *rest in questions:
+        choices = [choice if isinstance(choice, tuple) else (choice, "") for choice in (rest[0] if rest else ())]
+        if kind in builder.CHOICE_KINDS and not choices:
+            choices = [("Yes", "是"), ("No", "否")]
+        builder.add_question(survey, kind, text, staff, choices=choices)
+    if status != "draft":
+        survey.status, survey.first_sent_at = status, utcnow()
+        db.session.flush()
+    return survey

@@ -17,8 +17,8 @@ from portal.members.models import Member, PointsEntry
 from portal.rewards import services as rewards
 from portal.rewards.models import Redemption, Reward
 from portal.surveys import services as surveys
-from portal.surveys.models import Invitation, Response
-from tests.factories import make_event, make_member, make_reward, make_staff
+from portal.surveys.models import Invitation, Response, Survey
+from tests.factories import make_event, make_member, make_reward, make_staff, make_survey
 from tests.helpers import csrf_token, login, post_form, survey_build, survey_good_answers
 
 SECRET = "Bea-only reason 7f3a"
@@ -347,6 +347,36 @@ def test_a_survey_link_answers_only_its_own_invitation_and_shows_no_member_data(
     assert db.session.get(Member, ann.id).points_balance == 130
 
 
+def test_the_survey_builder_refuses_a_member_and_changes_nothing(client, two_members):
+    ann, bea, _entries = two_members
+    survey = make_survey(f"{SECRET} survey", questions=[("rating", f"{SECRET} question?"), ("text", "Second?")])
+    db.session.commit()
+    login(client, ann.email)
+    base = f"/admin/surveys/{survey.id}"
+    first = survey.questions[0]
+    for url in ("/admin/surveys/", "/admin/surveys/new", base, f"{base}/preview"):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert SECRET not in response.get_data(as_text=True), url
+    token = csrf_token(client, "/profile")
+    for url, data in (("/admin/surveys/new", {"title": "Mine", "points": "5", "expiry_days": "30",
+                                              "reminder_days": "3"}),
+                      (base, {"title": "Mine", "points": "5", "expiry_days": "30", "reminder_days": "3"}),
+                      (f"{base}/copy", {}), (f"{base}/questions", {"kind": "text", "text": "Mine?"}),
+                      (f"{base}/questions/{first.id}", {f"question-{first.id}-kind": "text",
+                                                        f"question-{first.id}-text": "Mine?"}),
+                      (f"{base}/questions/{first.id}/delete", {}),
+                      (f"{base}/questions/{first.id}/move", {"direction": "down"})):
+        assert client.post(url, data={"csrf_token": token, **data}).status_code == 403, url
+    db.session.expire_all()
+    assert [q.text for q in db.session.get(Survey, survey.id).questions] == [f"{SECRET} question?", "Second?"]
+    assert db.session.scalar(select(func.count()).select_from(Survey)) == 2  # this one and the default survey
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)
+                             .where(AuditEntry.action.notlike("auth.%"), AuditEntry.action.notlike("survey.%"))) == 0
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)
+                             .where(AuditEntry.action.like("survey.%"))) == 3  # the factory's own
+
+
 def test_every_route_is_covered_by_these_isolation_tests(app):
     """A new route must be added to the tests above (or to the public list) to pass."""
     # Uploaded pictures are catalogue content, served to anyone (random names, no member data).
@@ -382,6 +412,9 @@ def test_every_route_is_covered_by_these_isolation_tests(app):
         "events_admin.export", "events_admin.cancel_registration", "events_admin.check_in",
         "events_admin.check_in_member",
         "surveys.mine", "surveys.answer",
+        "surveys_admin.index", "surveys_admin.new", "surveys_admin.create", "surveys_admin.edit",
+        "surveys_admin.update", "surveys_admin.copy", "surveys_admin.preview", "surveys_admin.add_question",
+        "surveys_admin.update_question", "surveys_admin.delete_question", "surveys_admin.move_question",
     }
     endpoints = {r.endpoint for r in app.url_map.iter_rules()}
     assert endpoints - public - covered == set()

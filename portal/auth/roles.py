@@ -17,6 +17,8 @@ REWARDS = ("operations",)  # the catalogue and the voucher desk
 IMPORTS = ("operations",)  # CSV imports and exports
 EVENTS_READ = ("operations", "expansion")  # events, registrations, the check-in desk (read)
 EVENTS_WRITE = ("expansion",)  # create, publish, change, cancel events; check members in
+SURVEYS_READ = ("service", "operations")  # surveys, their sendings and results (read)
+SURVEYS_WRITE = ("operations",)  # build, change, copy and send surveys
 TEAM_LEAD = ("admin",)  # staff accounts, audit log, outbox, API keys, programme settings, jobs
 
 
@@ -48,6 +50,9 @@ STAFF_AREAS = (
     StaffArea("events_admin.index", _l("Events"),
               _l("Events: add and publish events, registrations and waitlists, the check-in desk"), EVENTS_READ,
               ("events_admin.",)),
+    StaffArea("surveys_admin.index", _l("Surveys"),
+              _l("Surveys: build questionnaires, send them, and read the answers"), SURVEYS_READ,
+              ("surveys_admin.", "surveys_send.", "surveys_results.")),
     StaffArea("admin.audit", _l("Audit log"), _l("Audit log: every staff change, who made it and why"),
               TEAM_LEAD, ("admin.audit",)),
     StaffArea("admin.outbox_list", _l("Outbox"), _l("Outbox: every email the portal has sent or will send"),

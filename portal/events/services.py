@@ -76,6 +76,19 @@ class CheckInError(Exception):
         self.registration = registration
 
 
+# What other features do when a member is checked in (surveys invites to its after-event surveys):
+# functions taking the registration, called at the end of check_in(), in its transaction. Events
+# imports none of them: create_app() registers them through after_check_in().
+AFTER_CHECK_IN = []
+
+
+def after_check_in(reaction):
+    """Call `reaction(registration)` after every check-in (once, however often it is registered)."""
+    if reaction not in AFTER_CHECK_IN:
+        AFTER_CHECK_IN.append(reaction)
+    return reaction
+
+
 # ---- reading --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -283,6 +296,8 @@ def check_in(registration, staff, event=None, now=None):
     db.session.flush()
     record("registration.check_in", registration, actor=staff, member=registration.member, at=now,
            after={"event": event.id, "points": event.attendance_points})
+    for reaction in AFTER_CHECK_IN:
+        reaction(registration)
     return registration
 
 
