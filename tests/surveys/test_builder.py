@@ -464,6 +464,6 @@ def test_the_preview_renders_each_question_as_a_member_answers_it(client):
     assert page.count("<fieldset") == 5 and "<legend" in page
     assert [int(v) for v in re.findall(rf'name="q{rating.id}" value="(\d+)"', page)] == list(range(1, 11))
     assert [int(v) for v in re.findall(rf'name="q{nps.id}" value="(\d+)"', page)] == list(range(0, 11))
-    assert re.search(rf'type="radio" name="q{single.id}" value="{single.choices[0].id}"', page)
-    assert re.search(rf'type="checkbox" name="q{multi.id}" value="{multi.choices[0].id}"', page)
+    assert re.search(rf'type="radio" name="q{single.id}"\s+value="{single.choices[0].id}"', page)
+    assert re.search(rf'type="checkbox" name="q{multi.id}"\s+value="{multi.choices[0].id}"', page)
     assert re.search(rf'<textarea name="q{text.id}"[^>]*maxlength="5000"', page)
