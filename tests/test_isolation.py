@@ -15,6 +15,8 @@ from portal.members.card import card_token
 from portal.members.models import Member, PointsEntry
 from portal.rewards import services as rewards
 from portal.rewards.models import Redemption, Reward
+from portal.surveys import services as surveys
+from portal.surveys.models import Question, Survey
 from tests.factories import make_event, make_member, make_reward, make_staff
 from tests.helpers import csrf_token, login, post_form
 
@@ -304,6 +306,25 @@ def test_the_events_staff_pages_refuse_a_member_and_change_nothing(client, bea_r
                                     AuditEntry.action.notlike("registration.%"))) == 0
 
 
+def test_survey_results_refuse_a_member_and_show_nothing_of_anyone(client, two_members):
+    """Bea answered a survey; Ann (a member) gets 403 on its results and export, whatever she adds."""
+    ann, bea, _entries = two_members
+    survey = Survey(title="Satisfaction", questions=[Question(kind="text", text="Tell us", position=1)])
+    db.session.add(survey)
+    db.session.flush()
+    invitation = surveys.invite(bea, survey, email=False)
+    surveys.submit(invitation, surveys.Answers(values={survey.questions[0].id: SECRET}))
+    db.session.commit()
+    login(client, ann.email)
+    base = f"/admin/surveys/{survey.id}"
+    for url in (f"{base}/results", f"{base}/results?tier=gold", f"{base}/results?member_id={bea.id}",
+                f"{base}/results?question={survey.questions[0].id}&after=999999", f"{base}/results.csv"):
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.get(url, headers=headers)
+            assert response.status_code == 403, url
+            assert not leaks(response.get_data(as_text=True), bea), url
+
+
 def test_every_route_is_covered_by_these_isolation_tests(app):
     """A new route must be added to the tests above (or to the public list) to pass."""
     # Uploaded pictures are catalogue content, served to anyone (random names, no member data).
@@ -334,6 +355,7 @@ def test_every_route_is_covered_by_these_isolation_tests(app):
         "events_admin.publish", "events_admin.cancel", "events_admin.capacity", "events_admin.registrations",
         "events_admin.export", "events_admin.cancel_registration", "events_admin.check_in",
         "events_admin.check_in_member",
+        "surveys_results.results_page", "surveys_results.export",
     }
     endpoints = {r.endpoint for r in app.url_map.iter_rules()}
     assert endpoints - public - covered == set()

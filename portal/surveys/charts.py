@@ -16,9 +16,9 @@ from portal.i18n import localized
 from portal.surveys.results import DETRACTORS_UP_TO, PROMOTERS_FROM, SATISFIED_FROM, TARGET, percent
 
 WIDTH = 320
-FONT = 13  # the font size of every text in the chart
-NARROW, WIDE = 7.4, 13.5  # about how wide a character is at that size
-BAR = 18  # a bar's height
+FONT = 14  # the font size of every text in the chart (about 13 px on a 360 px phone)
+NARROW, WIDE = 8.0, 14.5  # about how wide a character is at that size
+BAR = 20  # a bar's height
 GAP = 8  # between rows
 SHORT_LABELS = 72  # labels at most this wide go left of their bars; longer ones above them
 TOP_WITH_TARGET = 22  # room above the bars for the target's label
@@ -69,6 +69,8 @@ class Chart:
     label_heading: str  # the table's first column
     value_heading: str
     width: int = WIDTH
+    font: int = FONT
+    bar_height: int = BAR
     height: float = 0
     bars: list = field(default_factory=list)
     target_x: float | None = None
@@ -101,7 +103,9 @@ def bar_chart(title, rows, max_value, label_heading, value_heading, target=None)
             label=fit(label, WIDTH if long_labels else label_room), full_label=str(label), text=text,
             label_x=0 if long_labels else label_room - 6, label_y=y + FONT if long_labels else middle,
             label_anchor="start" if long_labels else "end", bar_x=label_room, bar_y=bar_y,
-            bar_width=round(length, 1), text_x=round(label_room + length + 4, 1), text_y=middle))
+            bar_width=round(length, 1), text_y=middle,
+            # beside its bar; with a target line, past the longest bar so the line never crosses it
+            text_x=round(label_room + (bar_room if target is not None else length) + 4, 1)))
     chart.height = top + len(rows) * row_height
     if target is not None:
         chart.summary += " " + _("Target %(target)s%%.", target=target)
