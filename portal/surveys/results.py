@@ -187,7 +187,7 @@ def _numbers(result, counted):
         result.promoters = sum(c for n, c in counted.items() if n >= PROMOTERS_FROM)
         result.detractors = sum(c for n, c in counted.items() if n <= DETRACTORS_UP_TO)
         result.passives = total - result.promoters - result.detractors
-        result.nps = percent(result.promoters, total) - percent(result.detractors, total)
+        result.nps = percent(result.promoters - result.detractors, total)
 
 
 def text_pages(survey, questions, tier_id=None, after=None):
