@@ -58,6 +58,8 @@ def _after_rollback(session, previous_transaction):
 
 
 def _after_commit(session):
+    if session.in_nested_transaction():  # a SAVEPOINT released (SQLAlchemy says "commit"): not the commit yet
+        return
     pending = session.info.pop(PENDING, [])
     for func, args, kwargs, queue, intervals in pending:
         run_or_enqueue(func, args, kwargs, queue, intervals)

@@ -37,6 +37,7 @@ def create_app(config=None):
     from portal.rewards.timeline import register as register_rewards_activity
     from portal.rewards.views import bp as rewards_bp
     from portal.surveys.admin import bp as surveys_admin_bp
+    from portal.surveys.admin_results import bp as surveys_results_bp
     from portal.surveys.automatic import register as register_survey_triggers
     from portal.surveys.timeline import register as register_surveys_activity
     from portal.surveys.views import bp as surveys_bp
@@ -86,6 +87,7 @@ def create_app(config=None):
     app.register_blueprint(rewards_admin_bp, url_prefix="/admin/rewards")
     app.register_blueprint(events_admin_bp, url_prefix="/admin/events")
     app.register_blueprint(surveys_admin_bp, url_prefix="/admin/surveys")
+    app.register_blueprint(surveys_results_bp, url_prefix="/admin/surveys")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(staff_bp, url_prefix="/admin")
     app.register_blueprint(members_admin_bp, url_prefix="/admin")

@@ -1,5 +1,6 @@
 """Demo data for a newcomer's portal: one member with 18 months of history, the four staff roles, rewards,
-and six events (with a few more members, who fill one of them)."""
+six events (with a few more members, who fill one of them), and a satisfaction survey that about forty
+more members answered."""
 
 import random
 import struct
@@ -20,6 +21,8 @@ from portal.members.models import Member, PointsEntry, Tier
 from portal.members.tiers import lowest_tier
 from portal.models import add_months, utcnow
 from portal.rewards.models import Reward
+from portal.surveys import services as surveys
+from portal.surveys.models import Choice, Question, Survey
 from portal.uploads import pictures
 
 DEMO_PASSWORD = "portal-demo"
@@ -54,6 +57,7 @@ def seed_demo():
         add_history(mei, ops)
     seed_rewards()
     created += seed_events()
+    created += seed_survey()
     return created
 
 
@@ -189,6 +193,119 @@ def _backdate(member, after, at):
     for message in db.session.scalars(select(OutboxMessage).where(
             OutboxMessage.member_id == member.id, OutboxMessage.id > after[1])):
         message.created_at = at
+
+
+SURVEY_TITLE = "Member satisfaction 2026"
+# Members who answer the demo survey (they have no other history): "Given Surname", made in bulk.
+GIVEN = ("Wei", "Ting", "Hao", "Yi-chen", "Chia-hui", "Jun", "Shu-fen", "Po-han", "Kai", "Ya-ting", "Chun",
+         "Hsin", "An", "Yu", "Jia")
+SURNAMES = ("Chen", "Lin", "Huang", "Chang", "Lee", "Wang", "Wu", "Liu", "Tsai", "Yang", "Hsu", "Cheng",
+            "Hsieh", "Kuo", "Hung")
+SURVEY_MEMBERS = 52  # the first 40 answer, the next 5 open the link and stop
+ANSWERING, OPENING = 40, 5
+# 40 ratings, 35 of them 8 or more (87.5%: just short of the programme's 90% target).
+RATINGS = (10,) * 13 + (9,) * 12 + (8,) * 10 + (7, 7, 6, 5, 3)
+NPS_FOR = {10: (10, 10, 9), 9: (9, 8, 9), 8: (8, 7, 8), 7: (6, 7), 6: (5,), 5: (4,), 3: (2,)}
+STORES = (("Xinyi flagship", "信義旗艦店"), ("Online shop", "網路商店"), ("Taichung store", "台中門市"),
+          ("Da'an store", "大安門市"), ("Airport outlet", "機場門市"))
+WISHES = (("More events", "更多活動"), ("More rewards to choose from", "更多兌換禮品"), ("Member prices", "會員價"),
+          ("Online workshops", "線上課程"), ("Birthday treats", "生日禮遇"))
+COMMENTS = (
+    ("en", "The staff at Xinyi always remember my order."), ("zh_Hant", "店員很親切，兌換流程也很簡單。"),
+    ("en", "Points expire too quickly for how little I buy."), ("en", "Loved the tea tasting, please do more!"),
+    ("zh_Hant", "希望網路商店也能用積分折抵運費。"), ("en", "Delivery took a week longer than promised."),
+    ("en", "Easy to use on my phone."), ("zh_Hant", "生日禮遇很貼心，謝謝！"),
+    ("en", "I did not know about the rewards catalogue until this survey."), ("zh_Hant", "活動名額太少，常常報不到。"),
+    ("en", "Great value for Gold members."), ("en", "The app logs me out too often."),
+    ("zh_Hant", "客服回覆很快，問題一次就解決了。"), ("en", "More weekend events in Taichung, please."),
+    ("en", "Member prices on coffee beans would be nice."), ("zh_Hant", "整體很滿意，會推薦給朋友。"),
+    ("en", "The latte art class was the highlight of my month."), ("en", "Checkout at the airport outlet was slow."),
+    ("zh_Hant", "希望有更多線上課程。"), ("en", "Keep it simple, it works well as it is."),
+    ("en", "Vouchers should last longer than 30 days."), ("zh_Hant", "門市環境舒適，服務很好。"),
+)
+
+
+def seed_survey(now=None):
+    """Add the demo's sent "Member satisfaction 2026" survey when it is missing: about forty members made
+    for it answer through the surveys services (dated over the weeks after it was sent), a few open it
+    and stop, and Mei has not answered yet. Returns the emails of the members it created."""
+    now = now or utcnow()
+    if db.session.scalar(select(Survey.id).where(Survey.title == SURVEY_TITLE)) is not None:
+        return []
+    ops = db.session.scalar(select(StaffUser).where(StaffUser.email == "ops@example.com"))
+    survey = Survey(
+        title=SURVEY_TITLE, title_zh="2026 會員滿意度調查",
+        introduction="Five quick questions about the programme: they take two minutes and help us do better.",
+        introduction_zh="關於會員計畫的五個簡短問題，只需兩分鐘，幫助我們做得更好。",
+        # No completion points: forty ledger entries would slow the demo (and every test that seeds it).
+        points=0, created_by=ops, created_at=now - timedelta(days=24), questions=[
+            Question(position=1, kind="rating", text="How satisfied are you with the membership programme?",
+                     text_zh="您對會員計畫滿意嗎？"),
+            Question(position=2, kind="nps", text="How likely are you to recommend us to a friend?",
+                     text_zh="您有多大可能向朋友推薦我們？"),
+            Question(position=3, kind="single_choice", text="Where do you shop with us most often?",
+                     text_zh="您最常在哪裡購物？",
+                     choices=[Choice(position=n, label=en, label_zh=zh) for n, (en, zh) in enumerate(STORES)]),
+            Question(position=4, kind="multi_choice", text="What would you like more of?",
+                     text_zh="您希望我們多提供哪些？", required=False,
+                     choices=[Choice(position=n, label=en, label_zh=zh) for n, (en, zh) in enumerate(WISHES)]),
+            Question(position=5, kind="text", text="Anything else you would like to tell us?",
+                     text_zh="還有什麼想告訴我們的嗎？", required=False),
+        ])
+    db.session.add(survey)
+    members, created = _survey_members(now)
+    db.session.flush()
+    sent = now - timedelta(days=20)
+    rating, nps, store, wishes, comment = survey.questions
+    rng = random.Random(2026)
+    scores = list(RATINGS)
+    rng.shuffle(scores)
+    comments = iter(COMMENTS)
+    mei = db.session.scalar(select(Member).where(Member.email == "mei@example.com"))
+    guests = db.session.scalars(select(Member).where(Member.email.in_([email for _name, email in GUESTS]))).all()
+    for n, member in enumerate([*members, *guests, mei]):
+        invitation = surveys.invite(member, survey, now=sent, email=False)
+        if n >= ANSWERING:
+            if n < ANSWERING + OPENING:
+                surveys.mark_opened(invitation, now=sent + timedelta(days=1, hours=n))
+            continue
+        score = scores[n]
+        values = {rating.id: score, nps.id: NPS_FOR[score][n % len(NPS_FOR[score])],
+                  store.id: [rng.choices(store.choices, weights=(5, 4, 2, 3, 1))[0].id]}
+        if n % 5:  # most say what they would like more of
+            values[wishes.id] = sorted({choice.id for choice in rng.sample(wishes.choices, rng.randint(1, 3))})
+        said = next(comments, None) if n % 7 not in (3, 5) else None
+        language = said[0] if said else ("zh_Hant" if n % 3 == 0 else "en")
+        if said:
+            values[comment.id] = said[1]
+        answered = sent + timedelta(days=n * 12 / ANSWERING, hours=rng.randint(1, 10))
+        surveys.mark_opened(invitation, now=answered - timedelta(minutes=3))
+        surveys.submit(invitation, surveys.Answers(values=values), language, now=answered)
+    db.session.flush()
+    return created
+
+
+def _survey_members(now):
+    """The members who answer the demo survey, added in one go (those already there are reused)."""
+    tiers = {tier.code: tier for tier in db.session.scalars(select(Tier))}
+    spread = ("regular",) * 18 + ("silver",) * 20 + ("gold",) * 10 + ("diamond",) * 4  # a tier filter worth using
+    password_hash = hash_password(DEMO_PASSWORD)
+    people = []
+    for n in range(SURVEY_MEMBERS):
+        given, surname = GIVEN[n % len(GIVEN)], SURNAMES[(n + n // len(GIVEN)) % len(SURNAMES)]
+        people.append((f"{given} {surname}", f"{given}.{surname}@example.com".lower(), spread[(n * 7) % len(spread)]))
+    found = {m.email: m for m in db.session.scalars(select(Member).where(Member.email.in_([p[1] for p in people])))}
+    members, created = [], []
+    for name, email, tier in people:
+        member = found.get(email)
+        if member is None:
+            member = Member(name=name, email=email, password_hash=password_hash, language="en", status="active",
+                            email_verified_at=now - timedelta(days=200), created_at=now - timedelta(days=200),
+                            tier=tiers[tier])
+            db.session.add(member)
+            created.append(email)
+        members.append(member)
+    return members, created
 
 
 # name, name_zh, description, description_zh, points, stock (None = unlimited), minimum tier, days until

@@ -8,7 +8,7 @@ from flask_migrate import upgrade
 from portal import create_app
 from portal.extensions import db, limiter
 from tests import services
-from tests.helpers import IsolatedClient, delete_committed_rows, test_settings
+from tests.helpers import IsolatedClient, delete_committed_rows, remember_migrated_rows, test_settings
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +38,7 @@ def migrated_app(database_url, tmp_path_factory):
     app = create_app(test_settings(database_url, tmp_path_factory.mktemp("instance")))
     with app.app_context():
         upgrade()
+        remember_migrated_rows()  # the default survey, which delete_committed_rows() keeps
     yield app
     with app.app_context():
         db.engine.dispose()

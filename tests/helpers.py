@@ -59,17 +59,34 @@ test_settings.__test__ = False  # a helper, not a test
 
 
 KEPT_TABLES = {"tiers", "benefits"}  # what the migrations made
+# Tables the migrations put a few rows in (the default "How did we do?" survey and its questions):
+# emptied like the others, then given back those rows as the migrations left them.
+SEEDED_TABLES = ("surveys", "survey_questions", "survey_choices")  # parents first
+_MIGRATED_ROWS = {}  # database URL → {table name: its rows right after the migrations}
+
+
+def remember_migrated_rows():
+    """Note the rows the migrations put in SEEDED_TABLES (call it right after upgrading a database)."""
+    _MIGRATED_ROWS[str(db.engine.url)] = {
+        name: [dict(row) for row in db.session.execute(db.metadata.tables[name].select()).mappings()]
+        for name in SEEDED_TABLES}
+    db.session.rollback()
 
 
 def delete_committed_rows():
     """Delete every row that tests committed (job, concurrency and e2e-style tests must commit).
 
-    Every table but the migrations' own, children before parents, so no new table is forgotten.
+    Every table but the migrations' own, children before parents, so no new table is forgotten;
+    the rows the migrations made in SEEDED_TABLES are put back as they were (a test may have
+    changed them).
     """
     db.session.rollback()
     for table in reversed(db.metadata.sorted_tables):
         if table.name not in KEPT_TABLES:
             db.session.execute(table.delete())
+    for name, rows in _MIGRATED_ROWS.get(str(db.engine.url), {}).items():
+        if rows:
+            db.session.execute(db.metadata.tables[name].insert(), rows)
     db.session.commit()
 
 
@@ -81,9 +98,22 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
-        response = contextvars.Context().run(super().open, *args, **kwargs)
+        context = contextvars.Context()
+        response = context.run(super().open, *args, **kwargs)
+        if response.is_streamed:
+            # A server writes a streamed body out to its end in the request's context (its thread):
+            # so does the test; the body stays an iterator, so the test still sees it was streamed.
+            response.response = iter(context.run(_read_and_close, response.response))
         db.session.expire_all()  # the test sees what the request committed
         return response
+
+
+def _read_and_close(body):
+    try:
+        return list(body)
+    finally:
+        if hasattr(body, "close"):
+            body.close()
 
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')

@@ -1,14 +1,18 @@
+from decimal import Decimal
+
 from sqlalchemy import func, select
 
 from portal.auth.models import StaffUser
-from portal.demo import GUESTS
+from portal.demo import GUESTS, SURVEY_MEMBERS, SURVEY_TITLE
 from portal.events import services as events
 from portal.events.models import Event, Registration
 from portal.extensions import db
 from portal.members import ledger
 from portal.members.models import Member, PointsEntry
 from portal.models import utcnow
-from tests.helpers import login
+from portal.surveys import results
+from portal.surveys.models import Invitation, Response, Survey
+from tests.helpers import as_staff, html, login
 
 
 def test_seed_demo_creates_the_accounts_once(app):
@@ -20,7 +24,8 @@ def test_seed_demo_creates_the_accounts_once(app):
     roles = dict(db.session.execute(select(StaffUser.email, StaffUser.role)).all())
     assert roles == {"lead@example.com": "admin", "service@example.com": "service",
                      "ops@example.com": "operations", "expansion@example.com": "expansion"}
-    assert db.session.scalar(select(func.count()).select_from(Member)) == 1 + len(GUESTS)  # guests fill an event
+    # the guests fill an event, the others answer the survey
+    assert db.session.scalar(select(func.count()).select_from(Member)) == 1 + len(GUESTS) + SURVEY_MEMBERS
     mei = db.session.scalar(select(Member).where(Member.email == "mei@example.com"))
     assert (mei.name, mei.status) == ("Mei Lin", "active")
 
@@ -36,8 +41,11 @@ def test_mei_has_eighteen_months_of_believable_history(app):
     assert mei.points_balance == ledger.ledger_balance(mei.id) > 0 and ledger.reconcile() == []
     assert mei.tier.code == "silver"  # her home shows progress towards Gold
     assert ledger.expiring_soon(mei)  # and points that expire soon
+    everyone = db.session.scalar(select(func.count()).select_from(PointsEntry))
     app.test_cli_runner().invoke(args=["seed-demo"])
-    assert db.session.scalar(select(func.count()).select_from(PointsEntry)) == len(entries)
+    assert db.session.scalar(select(func.count()).select_from(PointsEntry)) == everyone
+    assert db.session.scalar(select(func.count()).select_from(PointsEntry)
+                             .where(PointsEntry.member_id == mei.id)) == len(entries)
 
 
 def test_the_demo_accounts_log_in_with_the_demo_password(app, client):
@@ -95,3 +103,33 @@ def test_six_events_past_and_upcoming_and_mei_registered_and_attended(app):
     assert db.session.scalar(select(func.count()).select_from(Event)) == 6
     assert db.session.scalar(select(func.count()).select_from(Registration)
                              .where(Registration.member_id == mei.id)) == 2
+
+
+def test_a_sent_satisfaction_survey_with_about_forty_answers_and_mei_yet_to_answer(app, client):
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    [survey] = db.session.scalars(select(Survey).where(Survey.title == SURVEY_TITLE)).all()
+    assert survey.status == "sent" and survey.title_zh and survey.introduction_zh and not survey.anonymous
+    assert [q.kind for q in survey.questions] == ["rating", "nps", "single_choice", "multi_choice", "text"]
+    assert all(q.text_zh for q in survey.questions) and all(c.label_zh for q in survey.questions for c in q.choices)
+    found = results.survey_results(survey)
+    assert 35 <= found.answered <= 45 and found.invited > found.opened > found.answered
+    assert Decimal("85") <= found.satisfaction <= Decimal("90") and found.target_met is False
+    rating, nps, store, wishes, comment = found.questions
+    assert len({bar.number for bar in rating.bars if bar.count}) >= 4  # a spread, not one score
+    assert nps.promoters and nps.passives and nps.detractors and nps.nps > 0
+    assert all(bar.count for bar in store.bars) and wishes.answered and len(comment.texts) >= 10
+    languages = set(db.session.scalars(select(Response.language).where(Response.survey_id == survey.id)))
+    assert languages == {"en", "zh_Hant"}
+    assert len({r.tier_id for r in db.session.scalars(select(Response).where(Response.survey_id == survey.id))}) >= 3
+
+    mei = db.session.scalar(select(Member).where(Member.email == "mei@example.com"))
+    [invitation] = db.session.scalars(select(Invitation).where(Invitation.member_id == mei.id)).all()
+    assert invitation.survey_id == survey.id and invitation.answered_at is None and invitation.expires_at > utcnow()
+
+    as_staff(client, "operations")
+    page = html(client.get(f"/admin/surveys/{survey.id}/results"))
+    assert "Target 90%: not met" in page and 'role="img"' in page
+
+    app.test_cli_runner().invoke(args=["seed-demo"])  # nothing added twice
+    assert db.session.scalar(select(func.count()).select_from(Survey).where(Survey.title == SURVEY_TITLE)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Response)) == found.answered

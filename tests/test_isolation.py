@@ -17,7 +17,7 @@ from portal.members.models import Member, PointsEntry
 from portal.rewards import services as rewards
 from portal.rewards.models import Redemption, Reward
 from portal.surveys import services as surveys
-from portal.surveys.models import Invitation, Response, Survey
+from portal.surveys.models import Invitation, Question, Response, Survey
 from tests.factories import make_event, make_member, make_reward, make_staff, make_survey
 from tests.helpers import csrf_token, login, post_form, survey_build, survey_good_answers
 
@@ -375,6 +375,23 @@ def test_the_survey_builder_refuses_a_member_and_changes_nothing(client, two_mem
                              .where(AuditEntry.action.notlike("auth.%"), AuditEntry.action.notlike("survey.%"))) == 0
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)
                              .where(AuditEntry.action.like("survey.%"))) == 3  # the factory's own
+def test_survey_results_refuse_a_member_and_show_nothing_of_anyone(client, two_members):
+    """Bea answered a survey; Ann (a member) gets 403 on its results and export, whatever she adds."""
+    ann, bea, _entries = two_members
+    survey = Survey(title="Satisfaction", questions=[Question(kind="text", text="Tell us", position=1)])
+    db.session.add(survey)
+    db.session.flush()
+    invitation = surveys.invite(bea, survey, email=False)
+    surveys.submit(invitation, surveys.Answers(values={survey.questions[0].id: SECRET}))
+    db.session.commit()
+    login(client, ann.email)
+    base = f"/admin/surveys/{survey.id}"
+    for url in (f"{base}/results", f"{base}/results?tier=gold", f"{base}/results?member_id={bea.id}",
+                f"{base}/results?question={survey.questions[0].id}&after=999999", f"{base}/results.csv"):
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.get(url, headers=headers)
+            assert response.status_code == 403, url
+            assert not leaks(response.get_data(as_text=True), bea), url
 
 
 def test_every_route_is_covered_by_these_isolation_tests(app):
@@ -415,6 +432,7 @@ def test_every_route_is_covered_by_these_isolation_tests(app):
         "surveys_admin.index", "surveys_admin.new", "surveys_admin.create", "surveys_admin.edit",
         "surveys_admin.update", "surveys_admin.copy", "surveys_admin.preview", "surveys_admin.add_question",
         "surveys_admin.update_question", "surveys_admin.delete_question", "surveys_admin.move_question",
+        "surveys_results.results_page", "surveys_results.export",
     }
     endpoints = {r.endpoint for r in app.url_map.iter_rules()}
     assert endpoints - public - covered == set()

@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FEATURES = {"members", "rewards", "purchases", "care", "admin", "api", "events", "tickets", "surveys"}
 PLUMBING = {"mail", "audit", "dates", "htmx", "extensions", "models", "presentation", "sqlite", "security", "uploads",
-            "jobs.queues"}
+            "csv_export", "jobs.queues"}
 
 
 def node_of(module):

@@ -4,16 +4,14 @@ registrations and waitlist (capacity, cancelling a registration, CSV export) and
 Expansion (and admin) change; operations read every page without its forms.
 """
 
-import csv
-import io
-
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth import roles
 from portal.auth.access import staff_required
+from portal.csv_export import csv_response
 from portal.events import desk, services
 from portal.events.admin_forms import (
     CancelEventForm,
@@ -252,38 +250,26 @@ def cancel_registration(event_id, registration_id):
 
 # ---- the CSV export --------------------------------------------------------------------------
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value):
-    """A cell a spreadsheet shows as text: one that starts like a formula gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 @bp.get("/<int:event_id>/registrations.csv")
 @staff_required(*roles.EVENTS_READ)
 def export(event_id):
     """Every registration of the event as CSV: UTF-8 with a BOM, so that Excel reads it as UTF-8."""
     event = _event(event_id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_("Member number"), _("Name"), _("Email"), _("Tier"), _("Status"), _("Waitlist position"),
-                     _("Registered at"), _("Checked in at")])
+    return csv_response(_registration_rows(event), f"event-{event.id}-registrations.csv")
+
+
+def _registration_rows(event):
+    yield [_("Member number"), _("Name"), _("Email"), _("Tier"), _("Status"), _("Waitlist position"),
+           _("Registered at"), _("Checked in at")]
     position = 0
     for registration in services.registrations(event):
         member = registration.member
         waiting = registration.status == "waitlisted"
         position += waiting
-        writer.writerow([csv_cell(cell) for cell in (
-            member.number, member.name, member.email, localized(member.tier, "name"),
-            REGISTRATION_STATUS_NAMES[registration.status], position if waiting else "",
-            staff_datetime(registration.registered_at),
-            staff_datetime(registration.checked_in_at) if registration.checked_in_at else "",
-        )])
-    response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="event-{event.id}-registrations.csv"'
-    return response
+        yield (member.number, member.name, member.email, localized(member.tier, "name"),
+               REGISTRATION_STATUS_NAMES[registration.status], position if waiting else "",
+               staff_datetime(registration.registered_at),
+               staff_datetime(registration.checked_in_at) if registration.checked_in_at else "")
 
 
 # ---- the check-in desk -----------------------------------------------------------------------

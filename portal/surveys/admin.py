@@ -49,8 +49,8 @@ def _maybe_url(endpoint, **values):
 
 
 def _links(survey):
-    return {"send": _maybe_url("surveys_send.send", survey_id=survey.id),
-            "results": _maybe_url("surveys_results.results", survey_id=survey.id)}
+    return {"send": _maybe_url("surveys_send.send_page", survey_id=survey.id),
+            "results": _maybe_url("surveys_results.results_page", survey_id=survey.id)}
 
 
 # ---- the surveys ------------------------------------------------------------------------------

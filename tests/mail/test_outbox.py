@@ -123,6 +123,16 @@ def test_only_one_sender_can_claim_a_message(app, smtp_up, mailbox):
     assert mailbox.to("ann@example.com") == []
 
 
+def test_a_savepoint_released_inside_the_transaction_is_not_its_commit(app, smtp_up, mailbox):
+    """A SAVEPOINT (begin_nested, as surveys' invite() makes) released: the email still waits for the commit."""
+    queue_verification(email="ann@example.com")
+    with db.session.begin_nested():
+        make_member(name="Bea")
+    assert mailbox.to("ann@example.com") == []
+    db.session.commit()
+    assert len(mailbox.wait_for("ann@example.com")) == 1
+
+
 def test_a_rolled_back_transaction_sends_nothing(app, smtp_up, mailbox):
     queue_verification(email="ann@example.com")
     db.session.rollback()
