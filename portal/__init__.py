@@ -36,6 +36,7 @@ def create_app(config=None):
     from portal.rewards.admin import admin_bp as rewards_admin_bp
     from portal.rewards.timeline import register as register_rewards_activity
     from portal.rewards.views import bp as rewards_bp
+    from portal.surveys.admin_send import bp as surveys_send_bp
     from portal.surveys.views import bp as surveys_bp
     from portal.uploads.views import bp as uploads_bp
 
@@ -82,6 +83,7 @@ def create_app(config=None):
     app.register_blueprint(surveys_bp)
     app.register_blueprint(rewards_admin_bp, url_prefix="/admin/rewards")
     app.register_blueprint(events_admin_bp, url_prefix="/admin/events")
+    app.register_blueprint(surveys_send_bp, url_prefix="/admin/surveys")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(staff_bp, url_prefix="/admin")
     app.register_blueprint(members_admin_bp, url_prefix="/admin")

@@ -89,6 +89,7 @@ AUDIT_ACTION_NAMES = {
     "event.cancel": _l("Event cancelled"),
     "registration.cancel": _l("Registration cancelled by staff"),
     "registration.check_in": _l("Checked in at an event"),
+    "survey.send": _l("Survey sent"),
     "purchase.record": _l("Purchase recorded"),
     "api_key.create": _l("API key made"),
     "api_key.revoke": _l("API key revoked"),
@@ -151,6 +152,10 @@ AUDIT_FIELD_NAMES = {
     "address": _l("Address"),
     "capacity": _l("Capacity"),
     "event": _l("Event"),
+    "audience": _l("Audience"),
+    "tiers": _l("Tiers"),
+    "members": _l("Members"),
+    "left_out": _l("Left out (survey emails off)"),
 }
 
 

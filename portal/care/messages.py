@@ -46,17 +46,18 @@ def without_links(text):
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
 
 
-def tell_member(member, template, context, *, kind, link=None, attachments=()):
+def tell_member(member, template, context, *, kind, link=None, attachments=(), enqueue=True):
     """Email `member` the message `template` (per its kind and their preferences) and add it to their
     notifications; `link` (a Link) becomes `link` in the email and a labelled button in the portal;
-    `attachments` (mail.outbox.Attachment) go with the email only."""
+    `attachments` (mail.outbox.Attachment) go with the email only. `enqueue=False`: the caller sends
+    the stored email in a batch (see mail.outbox.queue_email)."""
     context = dict(context)
     if link is not None:
         context["link"] = external_url(link.endpoint, **(link.values or {}))
     message = None
     if kind == "security" or wants_email(member, kind):
         message = queue_email(template, member.email, context, language=member.language, to_name=member.name,
-                              member=member, kind=kind, attachments=attachments)
+                              member=member, kind=kind, attachments=attachments, enqueue=enqueue)
     if kind == "security":
         return Told(message, None)
     if message is None:  # the email is off: render the same text for the portal alone

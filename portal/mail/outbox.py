@@ -22,6 +22,7 @@ log = logging.getLogger("portal.mail")
 LINK = re.compile(r"https?://[^\s<>\"']+")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SEND_JOB = "jobs.mail.send_outbox_message"
+BATCH_JOB = "jobs.mail.send_outbox_batch"
 REDACTED = "[link removed: security email]"
 PAGE_SIZE = 50
 
@@ -62,9 +63,10 @@ def render_message(template, context, language):
 
 
 def queue_email(template, to_email, context, language="en", to_name="", member=None, kind="account",
-                attachments=()):
+                attachments=(), enqueue=True):
     """Render `templates/mail/<template>.*` in `language`, store it (with its `attachments`), send it
-    after commit.
+    after commit. `enqueue=False` stores it queued without a job of its own: the caller sends it
+    with others over one connection (send_batch, job jobs.mail.send_outbox_batch).
 
     Mail is plumbing: it knows no feature and tells no one else (features decide what a member is
     told: see portal/care/messages.py). Links are never written to the log; with no SMTP server in
@@ -90,9 +92,9 @@ def queue_email(template, to_email, context, language="en", to_name="", member=N
     )
     db.session.add(message)
     db.session.flush()
-    if smtp:
+    if smtp and enqueue:
         enqueue_after_commit(SEND_JOB, message.id, retry_intervals=current_app.config["MAIL_RETRY_INTERVALS"])
-    else:
+    elif not smtp:
         log.warning("No SMTP server configured: outbox #%s (%s) is held.", message.id, template)
         if current_app.config["PORTAL_ENV"] != "production":
             links = " ".join(LINK.findall(body_text)) or "(no links)"
@@ -175,14 +177,24 @@ def build_email(message):
     return email
 
 
-def deliver(email):
-    """Hand one email to the configured SMTP server."""
+def connect():
+    """An open connection to the configured SMTP server (STARTTLS and login as configured)."""
     config = current_app.config
-    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"]) as smtp:
+    smtp = smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"])
+    try:
         if config["SMTP_STARTTLS"]:
             smtp.starttls()
         if config["SMTP_USERNAME"]:
             smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def deliver(email):
+    """Hand one email to the configured SMTP server."""
+    with connect() as smtp:
         smtp.send_message(email)
 
 
@@ -214,6 +226,78 @@ def send_message(message_id, final_attempt=True):
     message.sent_at = utcnow()
     message.last_error = None
     return "sent"
+
+
+# The server refused this one message (its recipient, its data): the connection is still good for the others.
+MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+class BatchNotSent(RuntimeError):
+    """Some messages of a batch met an SMTP error: they are queued again (or failed, on the last attempt)."""
+
+
+def send_batch(message_ids, final_attempt=True):
+    """Send the outbox rows `message_ids` that are still queued over ONE SMTP connection, as
+    send_message sends one: each is claimed, sent, and marked sent (or failed) in its own commit,
+    so a worker that dies mid-batch re-sends nothing already sent.
+
+    A message the server refuses is queued again (failed on the final attempt) and the batch goes
+    on; a lost connection stops it, leaving the rest queued. Either way BatchNotSent is raised at
+    the end so the job is retried (a retry skips what was sent). Returns the counts
+    {"sent", "skipped", "failed"}; the caller need not commit.
+    """
+    counts = {"sent": 0, "skipped": 0, "failed": 0}
+    errors = []
+    smtp = None
+    try:
+        for message_id in message_ids:
+            if not claim(message_id):
+                counts["skipped"] += 1
+                db.session.commit()
+                continue
+            message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+            try:
+                email = build_email(message)
+            except UnbuildableEmail as error:
+                message.status = "failed"
+                message.last_error = f"The email could not be built: {error}"[:2000]
+                log.error("outbox #%s cannot be sent: %s", message.id, error)
+                counts["failed"] += 1
+                db.session.commit()
+                continue
+            try:
+                if smtp is None:
+                    smtp = connect()
+                smtp.send_message(email)
+            except (OSError, smtplib.SMTPException) as error:
+                message.status = "failed" if final_attempt else "queued"
+                message.last_error = f"{type(error).__name__}: {error}"[:2000]
+                counts["failed"] += final_attempt
+                db.session.commit()
+                errors.append(message_id)
+                if isinstance(error, MESSAGE_REFUSED):
+                    continue
+                break
+            message.status = "sent"
+            message.sent_at = utcnow()
+            message.last_error = None
+            counts["sent"] += 1
+            db.session.commit()  # recorded before the next one goes: a dead worker re-sends nothing sent
+    finally:
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
+    if errors:
+        raise BatchNotSent(f"outbox #{', #'.join(map(str, errors))} met an SMTP error; counts so far {counts}")
+    return counts
+
+
+def enqueue_batch(message_ids):
+    """Send `message_ids` together (one job, one SMTP connection) once the transaction commits."""
+    if message_ids:
+        enqueue_after_commit(BATCH_JOB, list(message_ids), retry_intervals=current_app.config["MAIL_RETRY_INTERVALS"])
 
 
 def resend(message):

@@ -101,18 +101,22 @@ def invite(member, survey, about=None, dispatch=None, now=None, email=True):
     return invitation
 
 
-def send_invitation(invitation, now=None, reminder=False):
-    """Email the invitation's link (and make the notification); marks it emailed (or reminded)."""
+def send_invitation(invitation, now=None, reminder=False, enqueue=True):
+    """Email the invitation's link (and make the notification); marks it emailed (or reminded).
+    Returns what the member was told (care.messages.Told); `enqueue=False` leaves sending the
+    stored email to the caller (a dispatch sends its emails in batches)."""
     now = now or utcnow()
     member, survey = invitation.member, invitation.survey
-    tell_member(member, "survey_reminder" if reminder else "survey_invitation", {
+    told = tell_member(member, "survey_reminder" if reminder else "survey_invitation", {
         "name": member.first_name, "survey": survey, "expires_at": invitation.expires_at,
-    }, kind="survey", link=Link("surveys.answer", _l("Answer the survey"), {"token": invitation_token(invitation)}))
+    }, kind="survey", link=Link("surveys.answer", _l("Answer the survey"), {"token": invitation_token(invitation)}),
+        enqueue=enqueue)
     if reminder:
         invitation.reminded_at = now
     else:
         invitation.emailed_at = now
     db.session.flush()
+    return told
 
 
 # ---- the reminder ---------------------------------------------------------------------------------
