@@ -304,6 +304,28 @@ def test_the_events_staff_pages_refuse_a_member_and_change_nothing(client, bea_r
                                     AuditEntry.action.notlike("registration.%"))) == 0
 
 
+def test_the_survey_send_pages_refuse_a_member_and_send_nothing(client, two_members):
+    from portal.surveys import dispatch as sending
+    from portal.surveys.models import Dispatch, Invitation, Question, Survey
+
+    ann, bea, _entries = two_members
+    survey = Survey(title="Member satisfaction", questions=[Question(kind="rating", text="How?", position=1)])
+    db.session.add(survey)
+    db.session.flush()
+    dispatch = sending.start_dispatch(survey, "tiers", [bea.tier_id])
+    db.session.commit()  # without Redis the job runs here: Bea is invited
+    login(client, ann.email)
+    for url in (f"/admin/surveys/{survey.id}/send", f"/admin/surveys/{survey.id}/send/{dispatch.id}"):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert not leaks(response.get_data(as_text=True), bea), url
+    token = csrf_token(client, "/profile")
+    for data in ({"audience": "all"}, {"audience": "all", "check": "1"}):
+        assert client.post(f"/admin/surveys/{survey.id}/send", data={"csrf_token": token, **data}).status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(Dispatch)) == 1
+    assert db.session.scalars(select(Invitation.member_id)).all() == [bea.id]
+
+
 def test_every_route_is_covered_by_these_isolation_tests(app):
     """A new route must be added to the tests above (or to the public list) to pass."""
     # Uploaded pictures are catalogue content, served to anyone (random names, no member data).
@@ -334,6 +356,7 @@ def test_every_route_is_covered_by_these_isolation_tests(app):
         "events_admin.publish", "events_admin.cancel", "events_admin.capacity", "events_admin.registrations",
         "events_admin.export", "events_admin.cancel_registration", "events_admin.check_in",
         "events_admin.check_in_member",
+        "surveys_send.send_page", "surveys_send.send", "surveys_send.progress",
     }
     endpoints = {r.endpoint for r in app.url_map.iter_rules()}
     assert endpoints - public - covered == set()

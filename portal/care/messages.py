@@ -50,7 +50,7 @@ def tell_member(member, template, context, *, kind, link=None, attachments=(), e
     """Email `member` the message `template` (per its kind and their preferences) and add it to their
     notifications; `link` (a Link) becomes `link` in the email and a labelled button in the portal;
     `attachments` (mail.outbox.Attachment) go with the email only. `enqueue=False`: the caller sends
-    the stored email in a batch (see mail.outbox.queue_email)."""
+    the stored email in a batch (see mail.outbox.queue_email) and flushes the rows of many at once."""
     context = dict(context)
     if link is not None:
         context["link"] = external_url(link.endpoint, **(link.values or {}))
@@ -70,5 +70,5 @@ def tell_member(member, template, context, *, kind, link=None, attachments=(), e
             label = str(link.label)
     notification = notify(member, template, subject, without_links(body),
                           link=site_path(link.endpoint, **(link.values or {})) if link is not None else None,
-                          link_label=label)
+                          link_label=label, flush=enqueue)
     return Told(message, notification)

@@ -91,7 +91,8 @@ def queue_email(template, to_email, context, language="en", to_name="", member=N
                      for each in attachments],
     )
     db.session.add(message)
-    db.session.flush()
+    if not (smtp and not enqueue):
+        db.session.flush()  # its id, for the job or the console; a batch's caller flushes them together
     if smtp and enqueue:
         enqueue_after_commit(SEND_JOB, message.id, retry_intervals=current_app.config["MAIL_RETRY_INTERVALS"])
     elif not smtp:

@@ -133,9 +133,7 @@ def _invite_batch(dispatch, survey, after, size):
                              Member.survey_emails.is_(True), Member.id > after, not_invited)
         .order_by(Member.id).limit(size)
     ).all()
-    now = utcnow()
-    for member in members:
-        services.invite(member, survey, dispatch=dispatch, now=now, email=False)
+    services.invite_many(members, survey, dispatch=dispatch, now=utcnow())
     return members[-1].id if members else None
 
 
@@ -145,7 +143,7 @@ def _email(invitation, now):
     message = services.send_invitation(invitation, now, enqueue=False).message
     if message is not None:
         # The invitation names its email by the moment it was stored (see _message_of_invitation).
-        invitation.emailed_at = message.created_at
+        message.created_at = invitation.emailed_at = utcnow()
     return message
 
 
@@ -166,7 +164,9 @@ def _email_batch(dispatch_id, after, size):
     if not invitations:
         return None
     now = utcnow()
-    return [_email(each, now) for each in invitations], invitations[-1].id
+    messages = [_email(each, now) for each in invitations]
+    db.session.flush()  # the batch's emails, notifications and invitations in a few statements
+    return messages, invitations[-1].id
 
 
 def _email_one_by_one(dispatch_id, after, size):
@@ -180,7 +180,9 @@ def _email_one_by_one(dispatch_id, after, size):
         _locked(dispatch_id)
         invitation = db.session.get(Invitation, invitation_id)
         try:
-            outbox.enqueue_batch(_to_send([_email(invitation, utcnow())]))
+            message = _email(invitation, utcnow())
+            db.session.flush()
+            outbox.enqueue_batch(_to_send([message]))
             db.session.commit()
         except Exception:
             db.session.rollback()

@@ -2,6 +2,7 @@
 own, with send_message's failed / retry rules (inline here: the app's SMTP points at a sink)."""
 
 import pytest
+
 from jobs.queues import PENDING
 from portal.extensions import db
 from portal.mail import outbox

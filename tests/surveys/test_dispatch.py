@@ -150,7 +150,8 @@ def test_progress_counts_failed_emails(people):
     survey = survey_make()
     dispatch = sending.start_dispatch(survey, "all")
     db.session.commit()
-    ann, gil = (db.session.scalar(select(Invitation).where(Invitation.member_id == people[n].id)) for n in ("ann", "gil"))
+    ann, gil = (db.session.scalar(select(Invitation).where(Invitation.member_id == people[name].id))
+                for name in ("ann", "gil"))
     db.session.execute(update(OutboxMessage).where(OutboxMessage.member_id == ann.member_id).values(status="failed"))
     gil.email_failed = True
     db.session.flush()
