@@ -14,16 +14,16 @@ from tests.helpers import survey_smtp_sink
 
 def queue_batch(count, **fields):
     """`count` committed queued messages, stored without a job of their own; their ids."""
-    ids = []
+    messages = []
     for n in range(count):
         member = make_member(name=f"Batch Member {n}", email=fields.get("emails", {}).get(n))
         message = outbox.queue_email("verify_email", member.email, {"name": member.name, "link": "http://x/v",
                                                                     "hours": 24}, to_name=member.name,
                                      member=member, enqueue=False)
-        ids.append(message.id)
+        messages.append(message)
     assert not db.session.info.get(PENDING)  # no job per message
     db.session.commit()
-    return ids
+    return [message.id for message in messages]
 
 
 def status_of(ids):
