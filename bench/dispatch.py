@@ -141,8 +141,9 @@ def run(members, workers, timeout):
             done_at = None
             deadline = begun + timeout
             while time.monotonic() < deadline:
-                db.session.rollback()
-                if done_at is None and db.session.get(Dispatch, dispatch_id).status == "done":
+                status = db.session.scalar(select(Dispatch.status).where(Dispatch.id == dispatch_id))
+                db.session.rollback()  # on SQLite an open transaction holds the write lock
+                if done_at is None and status == "done":
                     done_at = time.monotonic()
                 if done_at is not None and sink.count >= members:
                     break

@@ -248,42 +248,50 @@ def send_batch(message_ids, final_attempt=True):
     {"sent", "skipped", "failed"}; the caller need not commit.
     """
     counts = {"sent": 0, "skipped": 0, "failed": 0}
+    # Every email of the batch is built up front, from one query (a commit expires loaded rows).
+    emails, unbuildable = {}, {}
+    for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(list(message_ids)),
+                                                                  OutboxMessage.status == "queued")):
+        try:
+            emails[message.id] = build_email(message)
+        except UnbuildableEmail as error:
+            unbuildable[message.id] = error
+    db.session.rollback()
     errors = []
     smtp = None
+
+    def record(message_id, **values):
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
+                           .execution_options(synchronize_session=False))
+        db.session.commit()
+
     try:
         for message_id in message_ids:
-            if not claim(message_id):
+            if (message_id not in emails and message_id not in unbuildable) or not claim(message_id):
                 counts["skipped"] += 1
-                db.session.commit()
+                db.session.rollback()
                 continue
-            message = db.session.get(OutboxMessage, message_id, populate_existing=True)
-            try:
-                email = build_email(message)
-            except UnbuildableEmail as error:
-                message.status = "failed"
-                message.last_error = f"The email could not be built: {error}"[:2000]
-                log.error("outbox #%s cannot be sent: %s", message.id, error)
+            if message_id in unbuildable:
+                log.error("outbox #%s cannot be sent: %s", message_id, unbuildable[message_id])
+                record(message_id, status="failed",
+                       last_error=f"The email could not be built: {unbuildable[message_id]}"[:2000])
                 counts["failed"] += 1
-                db.session.commit()
                 continue
             try:
                 if smtp is None:
                     smtp = connect()
-                smtp.send_message(email)
+                smtp.send_message(emails[message_id])
             except (OSError, smtplib.SMTPException) as error:
-                message.status = "failed" if final_attempt else "queued"
-                message.last_error = f"{type(error).__name__}: {error}"[:2000]
+                record(message_id, status="failed" if final_attempt else "queued",
+                       last_error=f"{type(error).__name__}: {error}"[:2000])
                 counts["failed"] += final_attempt
-                db.session.commit()
                 errors.append(message_id)
                 if isinstance(error, MESSAGE_REFUSED):
                     continue
                 break
-            message.status = "sent"
-            message.sent_at = utcnow()
-            message.last_error = None
+            # Recorded before the next one goes: a worker that dies re-sends nothing that was sent.
+            record(message_id, status="sent", sent_at=utcnow(), last_error=None)
             counts["sent"] += 1
-            db.session.commit()  # recorded before the next one goes: a dead worker re-sends nothing sent
     finally:
         if smtp is not None:
             try:
