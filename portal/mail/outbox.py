@@ -238,42 +238,46 @@ class BatchNotSent(RuntimeError):
 
 
 def send_batch(message_ids, final_attempt=True):
-    """Send the outbox rows `message_ids` that are still queued over ONE SMTP connection, as
-    send_message sends one: each is claimed, sent, and marked sent (or failed) in its own commit,
-    so a worker that dies mid-batch re-sends nothing already sent.
+    """Send the outbox rows `message_ids` that are still queued over ONE SMTP connection.
+
+    The batch is claimed in one statement (committed: "sending", so no other job sends them), then
+    each message is sent and marked sent (or failed) in its own commit, so a worker that dies
+    mid-batch re-sends nothing already sent; what it left "sending" the hourly sweep gives back
+    (requeue_stale), as for send_message.
 
     A message the server refuses is queued again (failed on the final attempt) and the batch goes
-    on; a lost connection stops it, leaving the rest queued. Either way BatchNotSent is raised at
-    the end so the job is retried (a retry skips what was sent). Returns the counts
+    on; a lost connection stops it and gives the rest back to the queue. Either way BatchNotSent is
+    raised at the end so the job is retried (a retry skips what was sent). Returns the counts
     {"sent", "skipped", "failed"}; the caller need not commit.
     """
-    counts = {"sent": 0, "skipped": 0, "failed": 0}
-    # Every email of the batch is built up front, from one query (a commit expires loaded rows).
+    ids = list(message_ids)
+    claimed = set(db.session.scalars(
+        update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.status == "queued")
+        .values(status="sending", claimed_at=utcnow(), attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage.id).execution_options(synchronize_session=False)))
+    db.session.commit()
+    counts = {"sent": 0, "skipped": len(ids) - len(claimed), "failed": 0}
     emails, unbuildable = {}, {}
-    for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(list(message_ids)),
-                                                                  OutboxMessage.status == "queued")):
+    for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
+                                      .execution_options(populate_existing=True)):
         try:
             emails[message.id] = build_email(message)
         except UnbuildableEmail as error:
             unbuildable[message.id] = error
     db.session.rollback()
-    errors = []
-    smtp = None
 
     def record(message_id, **values):
-        db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(message_id)).values(**values)
                            .execution_options(synchronize_session=False))
         db.session.commit()
 
+    errors, smtp = [], None
+    todo = [message_id for message_id in ids if message_id in claimed]
     try:
-        for message_id in message_ids:
-            if (message_id not in emails and message_id not in unbuildable) or not claim(message_id):
-                counts["skipped"] += 1
-                db.session.rollback()
-                continue
+        for position, message_id in enumerate(todo):
             if message_id in unbuildable:
                 log.error("outbox #%s cannot be sent: %s", message_id, unbuildable[message_id])
-                record(message_id, status="failed",
+                record([message_id], status="failed",
                        last_error=f"The email could not be built: {unbuildable[message_id]}"[:2000])
                 counts["failed"] += 1
                 continue
@@ -282,15 +286,18 @@ def send_batch(message_ids, final_attempt=True):
                     smtp = connect()
                 smtp.send_message(emails[message_id])
             except (OSError, smtplib.SMTPException) as error:
-                record(message_id, status="failed" if final_attempt else "queued",
+                record([message_id], status="failed" if final_attempt else "queued",
                        last_error=f"{type(error).__name__}: {error}"[:2000])
                 counts["failed"] += final_attempt
                 errors.append(message_id)
                 if isinstance(error, MESSAGE_REFUSED):
                     continue
+                rest = todo[position + 1:]
+                if rest:  # never tried: back to the queue, for the job's retry
+                    record(rest, status="queued", attempts=OutboxMessage.attempts - 1)
                 break
             # Recorded before the next one goes: a worker that dies re-sends nothing that was sent.
-            record(message_id, status="sent", sent_at=utcnow(), last_error=None)
+            record([message_id], status="sent", sent_at=utcnow(), last_error=None)
             counts["sent"] += 1
     finally:
         if smtp is not None:
