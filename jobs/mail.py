@@ -1,4 +1,4 @@
-"""Mail jobs: send one outbox row; sweep rows that a lost worker left behind."""
+"""Mail jobs: send one outbox row, or a batch over one connection; sweep rows that a lost worker left behind."""
 
 from rq import get_current_job
 
@@ -14,6 +14,17 @@ def send_outbox_message(message_id):
         final = job is None or not job.retries_left
         try:
             return outbox.send_message(message_id, final_attempt=final)
+        finally:
+            db.session.commit()
+
+
+def send_outbox_batch(message_ids):
+    """Send the outbox rows `message_ids` over one SMTP connection; the last failed retry marks them failed."""
+    with app_context():
+        job = get_current_job()
+        final = job is None or not job.retries_left
+        try:
+            return outbox.send_batch(message_ids, final_attempt=final)
         finally:
             db.session.commit()
 

@@ -46,10 +46,11 @@ def get_queue(name="default"):
     return Queue(name, connection=current_app.extensions["redis"])
 
 
-def enqueue_after_commit(func, *args, queue="mail", retry_intervals=None, **kwargs):
-    """Enqueue `func` (a dotted path) once the current transaction commits; nothing if it rolls back."""
+def enqueue_after_commit(func, *args, queue="mail", retry_intervals=None, timeout=None, **kwargs):
+    """Enqueue `func` (a dotted path) once the current transaction commits; nothing if it rolls back.
+    `timeout`: seconds the job may run on RQ (its default is 180)."""
     pending = db.session.info.setdefault(PENDING, [])
-    pending.append((func, args, kwargs, queue, retry_intervals))
+    pending.append((func, args, kwargs, queue, retry_intervals, timeout))
 
 
 def _after_rollback(session, previous_transaction):
@@ -61,11 +62,11 @@ def _after_commit(session):
     if session.in_nested_transaction():  # a SAVEPOINT released (SQLAlchemy says "commit"): not the commit yet
         return
     pending = session.info.pop(PENDING, [])
-    for func, args, kwargs, queue, intervals in pending:
-        run_or_enqueue(func, args, kwargs, queue, intervals)
+    for func, args, kwargs, queue, intervals, timeout in pending:
+        run_or_enqueue(func, args, kwargs, queue, intervals, timeout)
 
 
-def run_or_enqueue(func, args, kwargs, queue, intervals):
+def run_or_enqueue(func, args, kwargs, queue, intervals, timeout=None):
     """Enqueue on RQ with retries, or without Redis run the job now in a fresh app context."""
     app = current_app._get_current_object()
     if app.config["JOBS_INLINE"]:
@@ -78,7 +79,7 @@ def run_or_enqueue(func, args, kwargs, queue, intervals):
         return None
     retry = Retry(max=len(intervals), interval=list(intervals)) if intervals else None
     try:
-        return get_queue(queue).enqueue(func, *args, retry=retry, **kwargs)
+        return get_queue(queue).enqueue(func, *args, retry=retry, job_timeout=timeout, **kwargs)
     except RedisError:
         # The data is committed; the cron sweep enqueues it again when Redis is back.
         log.exception("could not enqueue %s%r", func, args)

@@ -35,6 +35,8 @@ SCHEDULE = (
     ScheduledJob("sweep-outbox", "jobs.mail.sweep_outbox", "mail", "every 5 minutes", interval=300),
     ScheduledJob("event-reminders", "jobs.events.send_event_reminders", "default", "every 10 minutes",
                  interval=600, timeout=MEMBER_WIDE_TIMEOUT),
+    ScheduledJob("survey-reminders", "jobs.surveys.send_survey_reminders", "default", "every hour",
+                 interval=3600, timeout=MEMBER_WIDE_TIMEOUT),
     ScheduledJob("expire-points", "jobs.points.expire_points", "default",
                  f"daily 01:00 {ZONE}", cron=daily_at(1), timeout=MEMBER_WIDE_TIMEOUT),
     ScheduledJob("expiry-notices", "jobs.points.send_expiry_notices", "default",

@@ -38,6 +38,7 @@ def create_app(config=None):
     from portal.rewards.views import bp as rewards_bp
     from portal.surveys.admin import bp as surveys_admin_bp
     from portal.surveys.admin_results import bp as surveys_results_bp
+    from portal.surveys.admin_send import bp as surveys_send_bp
     from portal.surveys.automatic import register as register_survey_triggers
     from portal.surveys.timeline import register as register_surveys_activity
     from portal.surveys.views import bp as surveys_bp
@@ -88,6 +89,7 @@ def create_app(config=None):
     app.register_blueprint(events_admin_bp, url_prefix="/admin/events")
     app.register_blueprint(surveys_admin_bp, url_prefix="/admin/surveys")
     app.register_blueprint(surveys_results_bp, url_prefix="/admin/surveys")
+    app.register_blueprint(surveys_send_bp, url_prefix="/admin/surveys")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(staff_bp, url_prefix="/admin")
     app.register_blueprint(members_admin_bp, url_prefix="/admin")

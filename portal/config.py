@@ -77,6 +77,9 @@ class Config:
             int(s) for s in _env("PORTAL_MAIL_RETRY_INTERVALS", "30,120,600,1800").split(",")
         ]
 
+        # Members per batch of a survey dispatch: a commit, and one SMTP connection, per batch.
+        self.SURVEY_BATCH_SIZE = int(_env("PORTAL_SURVEY_BATCH_SIZE", "500"))
+
         self.POINTS_EXPIRY_MONTHS = int(_env("PORTAL_POINTS_EXPIRY_MONTHS", "24"))
         self.QUALIFYING_MONTHS = 12  # tiers follow the qualifying points of the last 12 months
         self.MAX_ADJUSTMENT = 1_000_000

@@ -97,6 +97,7 @@ AUDIT_ACTION_NAMES = {
     "event.cancel": _l("Event cancelled"),
     "registration.cancel": _l("Registration cancelled by staff"),
     "registration.check_in": _l("Checked in at an event"),
+    "survey.send": _l("Survey sent"),
     "purchase.record": _l("Purchase recorded"),
     "api_key.create": _l("API key made"),
     "api_key.revoke": _l("API key revoked"),
@@ -182,6 +183,10 @@ AUDIT_FIELD_NAMES = {
     "position": _l("Position"),
     "choices": _l("Choices"),
     "copied_from": _l("Copied from survey"),
+    "audience": _l("Audience"),
+    "tiers": _l("Tiers"),
+    "members": _l("Members"),
+    "left_out": _l("Left out (survey emails off)"),
 }
 
 

@@ -4,7 +4,10 @@ conftest.py files). Test modules import from here, never from one another or fro
 Sections: the app and its requests; purchases; threads, accounts and members; browser journeys.
 """
 
+import asyncio
 import contextvars
+import email
+import email.policy
 import re
 import threading
 import time
@@ -15,6 +18,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from aiosmtpd.controller import Controller
 from axe_playwright_python.sync_playwright import Axe
 from flask.testing import FlaskClient
 from playwright.sync_api import expect
@@ -451,3 +455,67 @@ def survey_good_answers(survey):
         else:
             data.append((name, "Friendly staff.\nMore events, please."))
     return data
+# --- surveys: an SMTP server that counts connections and can hold a message -------------------------
+
+class SurveySmtpSink:
+    """An aiosmtpd handler that keeps every message, counts connections (one EHLO each) and refuses
+    the recipients in `refuse`. With `hold_at` = n, the n-th message's DATA gets no answer until
+    release(); then it is refused (451, not kept), as a server that never accepted it."""
+
+    def __init__(self, hold_at=None, refuse=()):
+        self.messages, self.connections, self.received = [], 0, 0
+        self.hold_at, self.refuse = hold_at, set(refuse)
+        self.held, self._released = threading.Event(), threading.Event()
+        self.lock = threading.Lock()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802 (aiosmtpd's name)
+        session.host_name = hostname  # what aiosmtpd does itself when there is no hook
+        with self.lock:
+            self.connections += 1
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.refuse:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        with self.lock:
+            self.received += 1
+            number = self.received
+        if number == self.hold_at:
+            self.held.set()
+            while not self._released.is_set():
+                await asyncio.sleep(0.02)
+            return "451 4.3.0 Try again later"
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append(message)
+        return "250 OK"
+
+    def release(self):
+        self._released.set()
+
+    def to(self, address):
+        with self.lock:
+            return [m for m in self.messages if address in m["To"]]
+
+    def wait_for_count(self, count, timeout=60.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(self.messages) < count:
+            time.sleep(0.05)
+        return len(self.messages)
+
+
+@contextmanager
+def survey_smtp_sink(**options):
+    """A SurveySmtpSink listening on loopback for the block: (port, sink)."""
+    sink = SurveySmtpSink(**options)
+    controller = Controller(sink, hostname="127.0.0.1", port=services.free_port())
+    controller.start()
+    try:
+        yield controller.port, sink
+    finally:
+        sink.release()
+        controller.stop()

@@ -375,6 +375,8 @@ def test_the_survey_builder_refuses_a_member_and_changes_nothing(client, two_mem
                              .where(AuditEntry.action.notlike("auth.%"), AuditEntry.action.notlike("survey.%"))) == 0
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)
                              .where(AuditEntry.action.like("survey.%"))) == 3  # the factory's own
+
+
 def test_survey_results_refuse_a_member_and_show_nothing_of_anyone(client, two_members):
     """Bea answered a survey; Ann (a member) gets 403 on its results and export, whatever she adds."""
     ann, bea, _entries = two_members
@@ -392,6 +394,28 @@ def test_survey_results_refuse_a_member_and_show_nothing_of_anyone(client, two_m
             response = client.get(url, headers=headers)
             assert response.status_code == 403, url
             assert not leaks(response.get_data(as_text=True), bea), url
+
+
+def test_the_survey_send_pages_refuse_a_member_and_send_nothing(client, two_members):
+    from portal.surveys import dispatch as sending
+    from portal.surveys.models import Dispatch, Invitation, Question, Survey
+
+    ann, bea, _entries = two_members
+    survey = Survey(title="Member satisfaction", questions=[Question(kind="rating", text="How?", position=1)])
+    db.session.add(survey)
+    db.session.flush()
+    dispatch = sending.start_dispatch(survey, "tiers", [bea.tier_id])
+    db.session.commit()  # without Redis the job runs here: Bea is invited
+    login(client, ann.email)
+    for url in (f"/admin/surveys/{survey.id}/send", f"/admin/surveys/{survey.id}/send/{dispatch.id}"):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert not leaks(response.get_data(as_text=True), bea), url
+    token = csrf_token(client, "/profile")
+    for data in ({"audience": "all"}, {"audience": "all", "check": "1"}):
+        assert client.post(f"/admin/surveys/{survey.id}/send", data={"csrf_token": token, **data}).status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(Dispatch)) == 1
+    assert db.session.scalars(select(Invitation.member_id)).all() == [bea.id]
 
 
 def test_every_route_is_covered_by_these_isolation_tests(app):
@@ -433,6 +457,7 @@ def test_every_route_is_covered_by_these_isolation_tests(app):
         "surveys_admin.update", "surveys_admin.copy", "surveys_admin.preview", "surveys_admin.add_question",
         "surveys_admin.update_question", "surveys_admin.delete_question", "surveys_admin.move_question",
         "surveys_results.results_page", "surveys_results.export",
+        "surveys_send.send_page", "surveys_send.send", "surveys_send.progress",
     }
     endpoints = {r.endpoint for r in app.url_map.iter_rules()}
     assert endpoints - public - covered == set()

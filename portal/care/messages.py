@@ -48,11 +48,12 @@ def without_links(text):
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
 
 
-def tell_member(member, template, context, *, kind, link=None, attachments=()):
+def tell_member(member, template, context, *, kind, link=None, attachments=(), enqueue=True):
     """Email `member` the message `template` (per its kind and their preferences) and add it to their
     notifications; `link` (a Link) becomes `link` in the email and a labelled button in the portal;
     `attachments` (mail.outbox.Attachment) go with the email only. An email the member may turn off
-    carries its one-click unsubscribe link (headers and footer)."""
+    carries its one-click unsubscribe link (headers and footer). `enqueue=False`: the caller sends
+    the stored email in a batch (see mail.outbox.queue_email) and flushes the rows of many at once."""
     context = dict(context)
     if link is not None:
         context["link"] = external_url(link.endpoint, **(link.values or {}))
@@ -62,7 +63,8 @@ def tell_member(member, template, context, *, kind, link=None, attachments=()):
         if kind in PREFERENCES:
             unsubscribe_url = external_url("care.unsubscribe", token=unsubscribe_token(member, kind))
         message = queue_email(template, member.email, context, language=member.language, to_name=member.name,
-                              member=member, kind=kind, attachments=attachments, unsubscribe_url=unsubscribe_url)
+                              member=member, kind=kind, attachments=attachments, unsubscribe_url=unsubscribe_url,
+                              enqueue=enqueue)
     if kind == "security":
         return Told(message, None)
     if message is None:  # the email is off: render the same text for the portal alone
@@ -75,5 +77,5 @@ def tell_member(member, template, context, *, kind, link=None, attachments=()):
             label = str(link.label)
     notification = notify(member, template, subject, without_links(body),
                           link=site_path(link.endpoint, **(link.values or {})) if link is not None else None,
-                          link_label=label)
+                          link_label=label, flush=enqueue)
     return Told(message, notification)

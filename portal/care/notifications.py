@@ -9,12 +9,14 @@ from portal.models import utcnow
 PAGE_SIZE = 30
 
 
-def notify(member, template, subject, body, link=None, link_label=None):
-    """Add a notification for `member` (care.messages.tell_member makes them, never for security mail)."""
+def notify(member, template, subject, body, link=None, link_label=None, flush=True):
+    """Add a notification for `member` (care.messages.tell_member makes them, never for security mail);
+    `flush=False` leaves the flush to a caller that adds many at once."""
     notification = Notification(member_id=member.id, template=template, subject=subject, body=body,
                                 link=link, link_label=link_label)
     db.session.add(notification)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return notification
 
 

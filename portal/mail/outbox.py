@@ -22,6 +22,7 @@ log = logging.getLogger("portal.mail")
 LINK = re.compile(r"https?://[^\s<>\"']+")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SEND_JOB = "jobs.mail.send_outbox_message"
+BATCH_JOB = "jobs.mail.send_outbox_batch"
 REDACTED = "[link removed: security email]"
 PAGE_SIZE = 50
 # Before the footer of an email a member may turn off: the signature separator of RFC 3676, so the
@@ -69,9 +70,11 @@ def render_message(template, context, language, kind="account", unsubscribe_url=
 
 
 def queue_email(template, to_email, context, language="en", to_name="", member=None, kind="account",
-                attachments=(), unsubscribe_url=None):
+                attachments=(), unsubscribe_url=None, enqueue=True):
     """Render `templates/mail/<template>.*` in `language`, store it (with its `attachments`), send it
     after commit. An `unsubscribe_url` (one-click, RFC 8058) goes in the footer and the headers.
+    `enqueue=False` stores it queued without a job of its own: the caller sends it with others over
+    one connection (send_batch, job jobs.mail.send_outbox_batch).
 
     Mail is plumbing: it knows no feature and tells no one else (features decide what a member is
     told: see portal/care/messages.py). Links are never written to the log; with no SMTP server in
@@ -100,10 +103,11 @@ def queue_email(template, to_email, context, language="en", to_name="", member=N
                      for each in attachments],
     )
     db.session.add(message)
-    db.session.flush()
-    if smtp:
+    if not (smtp and not enqueue):
+        db.session.flush()  # its id, for the job or the console; a batch's caller flushes them together
+    if smtp and enqueue:
         enqueue_after_commit(SEND_JOB, message.id, retry_intervals=current_app.config["MAIL_RETRY_INTERVALS"])
-    else:
+    elif not smtp:
         log.warning("No SMTP server configured: outbox #%s (%s) is held.", message.id, template)
         if current_app.config["PORTAL_ENV"] != "production":
             links = " ".join(LINK.findall(body_text)) or "(no links)"
@@ -189,14 +193,24 @@ def build_email(message):
     return email
 
 
-def deliver(email):
-    """Hand one email to the configured SMTP server."""
+def connect():
+    """An open connection to the configured SMTP server (STARTTLS and login as configured)."""
     config = current_app.config
-    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"]) as smtp:
+    smtp = smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"])
+    try:
         if config["SMTP_STARTTLS"]:
             smtp.starttls()
         if config["SMTP_USERNAME"]:
             smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def deliver(email):
+    """Hand one email to the configured SMTP server."""
+    with connect() as smtp:
         smtp.send_message(email)
 
 
@@ -228,6 +242,93 @@ def send_message(message_id, final_attempt=True):
     message.sent_at = utcnow()
     message.last_error = None
     return "sent"
+
+
+# The server refused this one message (its recipient, its data): the connection is still good for the others.
+MESSAGE_REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+class BatchNotSent(RuntimeError):
+    """Some messages of a batch met an SMTP error: they are queued again (or failed, on the last attempt)."""
+
+
+def send_batch(message_ids, final_attempt=True):
+    """Send the outbox rows `message_ids` that are still queued over ONE SMTP connection.
+
+    The batch is claimed in one statement (committed: "sending", so no other job sends them), then
+    each message is sent and marked sent (or failed) in its own commit, so a worker that dies
+    mid-batch re-sends nothing already sent; what it left "sending" the hourly sweep gives back
+    (requeue_stale), as for send_message.
+
+    A message the server refuses is queued again (failed on the final attempt) and the batch goes
+    on; a lost connection stops it and gives the rest back to the queue. Either way BatchNotSent is
+    raised at the end so the job is retried (a retry skips what was sent). Returns the counts
+    {"sent", "skipped", "failed"}; the caller need not commit.
+    """
+    ids = list(message_ids)
+    claimed = set(db.session.scalars(
+        update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.status == "queued")
+        .values(status="sending", claimed_at=utcnow(), attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage.id).execution_options(synchronize_session=False)))
+    db.session.commit()
+    counts = {"sent": 0, "skipped": len(ids) - len(claimed), "failed": 0}
+    emails, unbuildable = {}, {}
+    for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
+                                      .execution_options(populate_existing=True)):
+        try:
+            emails[message.id] = build_email(message)
+        except UnbuildableEmail as error:
+            unbuildable[message.id] = error
+    db.session.rollback()
+
+    def record(message_id, **values):
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(message_id)).values(**values)
+                           .execution_options(synchronize_session=False))
+        db.session.commit()
+
+    errors, smtp = [], None
+    todo = [message_id for message_id in ids if message_id in claimed]
+    try:
+        for position, message_id in enumerate(todo):
+            if message_id in unbuildable:
+                log.error("outbox #%s cannot be sent: %s", message_id, unbuildable[message_id])
+                record([message_id], status="failed",
+                       last_error=f"The email could not be built: {unbuildable[message_id]}"[:2000])
+                counts["failed"] += 1
+                continue
+            try:
+                if smtp is None:
+                    smtp = connect()
+                smtp.send_message(emails[message_id])
+            except (OSError, smtplib.SMTPException) as error:
+                record([message_id], status="failed" if final_attempt else "queued",
+                       last_error=f"{type(error).__name__}: {error}"[:2000])
+                counts["failed"] += final_attempt
+                errors.append(message_id)
+                if isinstance(error, MESSAGE_REFUSED):
+                    continue
+                rest = todo[position + 1:]
+                if rest:  # never tried: back to the queue, for the job's retry
+                    record(rest, status="queued", attempts=OutboxMessage.attempts - 1)
+                break
+            # Recorded before the next one goes: a worker that dies re-sends nothing that was sent.
+            record([message_id], status="sent", sent_at=utcnow(), last_error=None)
+            counts["sent"] += 1
+    finally:
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
+    if errors:
+        raise BatchNotSent(f"outbox #{', #'.join(map(str, errors))} met an SMTP error; counts so far {counts}")
+    return counts
+
+
+def enqueue_batch(message_ids):
+    """Send `message_ids` together (one job, one SMTP connection) once the transaction commits."""
+    if message_ids:
+        enqueue_after_commit(BATCH_JOB, list(message_ids), retry_intervals=current_app.config["MAIL_RETRY_INTERVALS"])
 
 
 def resend(message):

@@ -8,7 +8,6 @@ Operations (and admin) change; service reads every page without its forms.
 from flask import Blueprint, abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from portal.auth import roles
 from portal.auth.access import staff_required
@@ -40,17 +39,9 @@ def _edit_prefix(question):
     return f"question-{question.id}-"
 
 
-def _maybe_url(endpoint, **values):
-    """The URL of another surveys page, or None while that page is not part of the app."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
-
-
 def _links(survey):
-    return {"send": _maybe_url("surveys_send.send_page", survey_id=survey.id),
-            "results": _maybe_url("surveys_results.results_page", survey_id=survey.id)}
+    return {"send": url_for("surveys_send.send_page", survey_id=survey.id),
+            "results": url_for("surveys_results.results_page", survey_id=survey.id)}
 
 
 # ---- the surveys ------------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
@@ -107,18 +109,42 @@ def invite(member, survey, about=None, dispatch=None, now=None, email=True):
     return invitation
 
 
-def send_invitation(invitation, now=None, reminder=False):
-    """Email the invitation's link (and make the notification); marks it emailed (or reminded)."""
+def invite_many(members, survey, dispatch=None, now=None):
+    """invite() for many members at once, without their emails (a dispatch sends them in batches):
+    one INSERT that skips members already invited (the unique constraint), by invite()'s rules.
+    Returns how many invitations were made."""
+    now = now or utcnow()
+    rows = [{"survey_id": survey.id, "member_id": member.id, "dispatch_id": dispatch.id if dispatch else None,
+             "about_type": "", "about_id": 0, "created_at": now, "expires_at": now + timedelta(days=survey.expiry_days),
+             "email_failed": False}
+            for member in members if member.is_active and member.survey_emails]
+    if not rows:
+        return 0
+    insert = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[db.session.get_bind().dialect.name]
+    made = db.session.connection().execute(insert(Invitation.__table__).on_conflict_do_nothing(), rows).rowcount
+    if survey.status == "draft":
+        survey.status, survey.first_sent_at = "sent", now  # its questions are frozen from now on
+    db.session.flush()
+    return made
+
+
+def send_invitation(invitation, now=None, reminder=False, enqueue=True):
+    """Email the invitation's link (and make the notification); marks it emailed (or reminded).
+    Returns what the member was told (care.messages.Told); `enqueue=False` leaves sending the
+    stored email to the caller (a dispatch sends its emails in batches)."""
     now = now or utcnow()
     member, survey = invitation.member, invitation.survey
-    tell_member(member, "survey_reminder" if reminder else "survey_invitation", {
+    told = tell_member(member, "survey_reminder" if reminder else "survey_invitation", {
         "name": member.first_name, "survey": survey, "expires_at": invitation.expires_at,
-    }, kind="survey", link=Link("surveys.answer", _l("Answer the survey"), {"token": invitation_token(invitation)}))
+    }, kind="survey", link=Link("surveys.answer", _l("Answer the survey"), {"token": invitation_token(invitation)}),
+        enqueue=enqueue)
     if reminder:
         invitation.reminded_at = now
     else:
         invitation.emailed_at = now
-    db.session.flush()
+    if enqueue:  # a batch is flushed by its caller, in a few statements for all its rows
+        db.session.flush()
+    return told
 
 
 # ---- the reminder ---------------------------------------------------------------------------------
