@@ -8,9 +8,16 @@ from portal.surveys import dispatch, services
 
 
 def run_dispatch(dispatch_id):
-    """Invite the dispatch's audience and email them, a batch per commit; safe to run again."""
+    """Invite the dispatch's audience, a batch per commit, and give their emails to batch jobs; safe to run again."""
     with app_context():
         return dispatch.run_dispatch(dispatch_id)
+
+
+def email_dispatch_batch(dispatch_id, invitation_ids):
+    """Store the emails of a batch of the dispatch's invitations in one commit and send them over one
+    connection (a job of their own); safe to run again."""
+    with app_context():
+        return dispatch.email_batch(dispatch_id, invitation_ids)
 
 
 def send_survey_reminders(at=None):

@@ -30,6 +30,18 @@ def app_context():
         yield app
 
 
+def warm_up(app):
+    """Do once in the worker what every job would do again: RQ forks a work horse per job from this
+    process, and a horse inherits what is ready here (the mappers configured, the email templates
+    compiled) instead of redoing it for each job."""
+    from sqlalchemy.orm import configure_mappers
+
+    configure_mappers()
+    with app.app_context():
+        for name in app.jinja_env.list_templates(filter_func=lambda name: name.startswith("mail/")):
+            app.jinja_env.get_template(name)
+
+
 def main(argv=None):
     """Work the portal's queues until stopped (with `--burst`, until they are empty)."""
     from jobs.queues import QUEUE_NAMES
@@ -39,6 +51,7 @@ def main(argv=None):
     connection = app.extensions["redis"]
     if connection is None:
         sys.exit("jobs.worker: Redis does not answer at REDIS_URL; nothing to work on.")
+    warm_up(app)
     worker = Worker(QUEUE_NAMES, connection=connection)
     worker.work(burst="--burst" in argv, with_scheduler=True)
 

@@ -519,3 +519,13 @@ def survey_smtp_sink(**options):
     finally:
         sink.release()
         controller.stop()
+
+
+def as_received(message):
+    """The email an outbox row makes, as a mail reader parses it (email.policy.default)."""
+    import email
+    import email.policy
+
+    from portal.mail import outbox
+
+    return email.message_from_bytes(outbox.build_email(message).as_bytes(), policy=email.policy.default)

@@ -48,12 +48,13 @@ def without_links(text):
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
 
 
-def tell_member(member, template, context, *, kind, link=None, attachments=(), enqueue=True):
+def tell_member(member, template, context, *, kind, link=None, attachments=(), enqueue=True, merge=None):
     """Email `member` the message `template` (per its kind and their preferences) and add it to their
     notifications; `link` (a Link) becomes `link` in the email and a labelled button in the portal;
     `attachments` (mail.outbox.Attachment) go with the email only. An email the member may turn off
     carries its one-click unsubscribe link (headers and footer). `enqueue=False`: the caller sends
-    the stored email in a batch (see mail.outbox.queue_email) and flushes the rows of many at once."""
+    the stored email in a batch (see mail.outbox.queue_email) and flushes the rows of many at once;
+    `merge` (mail.outbox.MailMerge with "link" among its fields) renders the text once for many."""
     context = dict(context)
     if link is not None:
         context["link"] = external_url(link.endpoint, **(link.values or {}))
@@ -64,7 +65,7 @@ def tell_member(member, template, context, *, kind, link=None, attachments=(), e
             unsubscribe_url = external_url("care.unsubscribe", token=unsubscribe_token(member, kind))
         message = queue_email(template, member.email, context, language=member.language, to_name=member.name,
                               member=member, kind=kind, attachments=attachments, unsubscribe_url=unsubscribe_url,
-                              enqueue=enqueue)
+                              enqueue=enqueue, merge=merge)
     if kind == "security":
         return Told(message, None)
     if message is None:  # the email is off: render the same text for the portal alone

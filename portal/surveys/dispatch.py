@@ -1,19 +1,21 @@
 """Sending a survey to an audience by hand: who is in it (and who is left out because they turned
-survey emails off), the dispatch staff start, and the job's work.
+survey emails off), the dispatch staff start, and the jobs' work.
 
-The job (run_dispatch) can be killed at any moment and run again, even twice at once: it invites
-the members not yet invited (one invitation per survey and member: the unique constraint), then
-stores the emails of the invitations not yet emailed, a batch per commit, each batch sent by one
-job over one SMTP connection (mail.outbox.send_batch). A batch holds the dispatch's row lock, so
-two runs never email the same invitation. A dispatch left "running" by a lost job is run again by
-the reminders job (resume_stale).
+The dispatch job (run_dispatch) invites the members not yet invited (one invitation per survey and
+member: the unique constraint), a batch per commit, then enqueues a job per batch of invitations
+(email_batch) so that every worker takes some: each claims its invitations with one conditional
+UPDATE, stores their emails (rendered once per language: mail.outbox.MailMerge) in one commit, and
+has them sent by one job over one SMTP connection (mail.outbox.send_batch). Any of them can be
+killed at any moment and run again, even twice at once: what is claimed is stored once, what is
+stored is sent once. A dispatch left "running" by a lost job is run again by the reminders job
+(resume_stale).
 """
 
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, exists, func, select, update
 from sqlalchemy.orm import selectinload
 
 from jobs.queues import enqueue_after_commit
@@ -28,6 +30,7 @@ from portal.surveys import services
 from portal.surveys.models import AUDIENCES, Dispatch, Invitation, Survey
 
 RUN_JOB = "jobs.surveys.run_dispatch"
+EMAIL_JOB = "jobs.surveys.email_dispatch_batch"
 RUN_TIMEOUT = 3600  # seconds: a dispatch to every member takes longer than RQ's default 180
 STALE_AFTER = timedelta(minutes=15)  # a dispatch that made no progress for this long lost its job
 
@@ -137,13 +140,13 @@ def _invite_batch(dispatch, survey, after, size):
     return members[-1].id if members else None
 
 
-def _email(invitation, now):
+def _email(invitation, now, merge=None):
     """Store the invitation's email without its own job; the outbox message, or None when the
     member turned survey emails off meanwhile (they are told in the portal only)."""
-    message = services.send_invitation(invitation, now, enqueue=False).message
+    message = services.send_invitation(invitation, now, enqueue=False, merge=merge).message
     if message is not None:
         # The invitation names its email by the moment it was stored (see _message_of_invitation).
-        message.created_at = invitation.emailed_at = utcnow()
+        message.created_at = invitation.emailed_at = now
     return message
 
 
@@ -152,46 +155,76 @@ def _to_send(messages):
     return [m.id for m in messages if m is not None and m.status == "queued"]
 
 
-def _email_batch(dispatch_id, after, size):
-    """Store the emails of the next `size` invitations of the dispatch not yet emailed; (their
-    outbox ids, the last invitation id), or None when none is left."""
-    dispatch = _locked(dispatch_id)
-    invitations = db.session.scalars(
-        select(Invitation).where(Invitation.dispatch_id == dispatch.id, Invitation.emailed_at.is_(None),
-                                 Invitation.email_failed.is_(False), Invitation.id > after)
-        .options(selectinload(Invitation.member)).order_by(Invitation.id).limit(size)
-    ).all()
-    if not invitations:
-        return None
+def _not_emailed(dispatch_id):
+    return (Invitation.dispatch_id == dispatch_id, Invitation.emailed_at.is_(None),
+            Invitation.email_failed.is_(False))
+
+
+def email_batch(dispatch_id, invitation_ids):
+    """Store the emails of the invitations `invitation_ids` of the dispatch not yet emailed, in one
+    commit, and send them after it in one job over one SMTP connection; then mark the dispatch done
+    when none of its invitations waits for its email. Returns how many emails were stored.
+
+    The invitations are claimed by one conditional UPDATE: two jobs given the same ids (a dispatch
+    run again) store each email once. A batch that fails is done again one invitation per commit."""
     now = utcnow()
-    messages = [_email(each, now) for each in invitations]
-    db.session.flush()  # the batch's emails, notifications and invitations in a few statements
-    return messages, invitations[-1].id
+    claimed = db.session.scalars(
+        update(Invitation).where(Invitation.id.in_(list(invitation_ids)), *_not_emailed(dispatch_id))
+        .values(emailed_at=now).returning(Invitation.id).execution_options(synchronize_session=False)).all()
+    try:
+        invitations = db.session.scalars(
+            select(Invitation).where(Invitation.id.in_(claimed))
+            .options(selectinload(Invitation.member), selectinload(Invitation.survey))
+            .order_by(Invitation.id).execution_options(populate_existing=True)).all()
+        merge = services.invitation_merge()
+        messages = [_email(each, now, merge) for each in invitations]
+        db.session.flush()  # the batch's emails and notifications in a few statements
+        outbox.enqueue_batch(_to_send(messages))  # one job, one SMTP connection, once this commits
+        db.session.commit()
+        stored = len(messages)
+    except Exception:
+        db.session.rollback()
+        current_app.logger.warning("survey dispatch %s: a batch failed; emailing it one by one", dispatch_id)
+        stored = _email_one_by_one(dispatch_id, invitation_ids)
+    _finish_if_emailed(dispatch_id)
+    return stored
 
 
-def _email_one_by_one(dispatch_id, after, size):
+def _email_one_by_one(dispatch_id, invitation_ids):
     """After a batch failed: the same invitations one per commit; one that fails is marked
-    email_failed (counted as failed, never tried again). The last invitation id."""
-    ids = db.session.scalars(
-        select(Invitation.id).where(Invitation.dispatch_id == dispatch_id, Invitation.emailed_at.is_(None),
-                                    Invitation.email_failed.is_(False), Invitation.id > after)
-        .order_by(Invitation.id).limit(size)).all()
-    for invitation_id in ids:
-        _locked(dispatch_id)
-        invitation = db.session.get(Invitation, invitation_id)
+    email_failed (counted as failed, never tried again). How many were stored."""
+    stored = 0
+    for invitation_id in sorted(invitation_ids):
+        claimed = db.session.scalar(
+            update(Invitation).where(Invitation.id == invitation_id, *_not_emailed(dispatch_id))
+            .values(emailed_at=utcnow()).returning(Invitation.id).execution_options(synchronize_session=False))
+        if claimed is None:
+            db.session.rollback()
+            continue
+        invitation = db.session.get(Invitation, invitation_id, populate_existing=True)
         try:
-            message = _email(invitation, utcnow())
+            message = _email(invitation, invitation.emailed_at)
             db.session.flush()
             outbox.enqueue_batch(_to_send([message]))
             db.session.commit()
+            stored += 1
         except Exception:
             db.session.rollback()
             current_app.logger.exception("survey dispatch %s: invitation %s could not be emailed",
                                          dispatch_id, invitation_id)
-            _locked(dispatch_id)
-            db.session.get(Invitation, invitation_id).email_failed = True
+            db.session.execute(update(Invitation).where(Invitation.id == invitation_id)
+                               .values(email_failed=True).execution_options(synchronize_session=False))
             db.session.commit()
-    return ids[-1] if ids else after
+    return stored
+
+
+def _finish_if_emailed(dispatch_id):
+    """Mark the dispatch done once every invitation of it has its email (or failed to get one)."""
+    dispatch = _locked(dispatch_id)
+    waiting = db.session.scalar(select(exists().where(*_not_emailed(dispatch_id))))
+    if dispatch.status == "running" and not waiting:
+        dispatch.status, dispatch.finished_at = "done", utcnow()
+    db.session.commit()
 
 
 def queued_messages(dispatch_id):
@@ -203,8 +236,9 @@ def queued_messages(dispatch_id):
 
 
 def run_dispatch(dispatch_id, size=None):
-    """Invite the dispatch's audience and email them, a batch per commit; safe to run again after
-    any failure. Returns {"invited": …, "emailed": …} (what this run did), or None when it was done."""
+    """Invite the dispatch's audience, a batch per commit, then give their emails to batch jobs
+    (EMAIL_JOB: every worker takes some); safe to run again after any failure. Returns
+    {"invited": …, "batches": …} (what this run did), or None when the dispatch was done."""
     size = size or current_app.config["SURVEY_BATCH_SIZE"]
     dispatch = _locked(dispatch_id)
     if dispatch is None or dispatch.status == "done":
@@ -222,30 +256,19 @@ def run_dispatch(dispatch_id, size=None):
         after = _invite_batch(dispatch, survey, after, size)
         db.session.commit()
 
-    emailed, after = 0, 0
-    while True:
-        try:
-            batch = _email_batch(dispatch_id, after, size)
-        except Exception:
-            db.session.rollback()
-            current_app.logger.warning("survey dispatch %s: a batch failed; emailing it one by one", dispatch_id)
-            after = _email_one_by_one(dispatch_id, after, size)
-            continue
-        if batch is None:
-            break
-        messages, after = batch
-        outbox.enqueue_batch(_to_send(messages))  # one job, one SMTP connection, once this commits
-        db.session.commit()
-        emailed += len(messages)
-
+    waiting = db.session.scalars(select(Invitation.id).where(*_not_emailed(dispatch_id))
+                                 .order_by(Invitation.id)).all()
+    batches = [waiting[start:start + size] for start in range(0, len(waiting), size)]
+    for batch in batches:
+        enqueue_after_commit(EMAIL_JOB, dispatch_id, batch, queue="default", timeout=RUN_TIMEOUT)
     if resumed:  # a lost run may have stored emails whose batch job never got to Redis
-        waiting = queued_messages(dispatch_id)
-        for start in range(0, len(waiting), size):
-            outbox.enqueue_batch(waiting[start:start + size])
-    dispatch = _locked(dispatch_id)
-    dispatch.status, dispatch.finished_at = "done", utcnow()
+        queued = queued_messages(dispatch_id)
+        for start in range(0, len(queued), size):
+            outbox.enqueue_batch(queued[start:start + size])
     db.session.commit()
-    return {"invited": _count(Invitation.dispatch_id == dispatch_id) - invited_before, "emailed": emailed}
+    if not batches:
+        _finish_if_emailed(dispatch_id)
+    return {"invited": _count(Invitation.dispatch_id == dispatch_id) - invited_before, "batches": len(batches)}
 
 
 def _count(*conditions):

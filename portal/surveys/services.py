@@ -22,6 +22,7 @@ from sqlalchemy.orm import contains_eager
 
 from portal.care.messages import Link, tell_member
 from portal.extensions import db
+from portal.mail.outbox import MailMerge
 from portal.members import ledger
 from portal.members.models import Member
 from portal.models import utcnow
@@ -128,16 +129,23 @@ def invite_many(members, survey, dispatch=None, now=None):
     return made
 
 
-def send_invitation(invitation, now=None, reminder=False, enqueue=True):
+def invitation_merge(reminder=False):
+    """The invitation (or reminder) email rendered once for many members (mail.outbox.MailMerge)."""
+    return MailMerge("survey_reminder" if reminder else "survey_invitation", kind="survey",
+                     fields=("name", "to_name", "link"))
+
+
+def send_invitation(invitation, now=None, reminder=False, enqueue=True, merge=None):
     """Email the invitation's link (and make the notification); marks it emailed (or reminded).
     Returns what the member was told (care.messages.Told); `enqueue=False` leaves sending the
-    stored email to the caller (a dispatch sends its emails in batches)."""
+    stored email to the caller (a dispatch sends its emails in batches, rendered once: `merge`,
+    an invitation_merge())."""
     now = now or utcnow()
     member, survey = invitation.member, invitation.survey
     told = tell_member(member, "survey_reminder" if reminder else "survey_invitation", {
         "name": member.first_name, "survey": survey, "expires_at": invitation.expires_at,
     }, kind="survey", link=Link("surveys.answer", _l("Answer the survey"), {"token": invitation_token(invitation)}),
-        enqueue=enqueue)
+        enqueue=enqueue, merge=merge)
     if reminder:
         invitation.reminded_at = now
     else:
@@ -165,7 +173,7 @@ def reminders_due(now=None):
 def send_reminders(invitation_ids, now=None):
     """The one reminder, to each invitation still due (locked, then checked again); returns those reminded."""
     now = now or utcnow()
-    sent = []
+    sent, merge = [], invitation_merge(reminder=True)
     for invitation_id in invitation_ids:
         invitation = db.session.scalar(select(Invitation).where(Invitation.id == invitation_id).with_for_update()
                                        .execution_options(populate_existing=True))
@@ -177,7 +185,7 @@ def send_reminders(invitation_ids, now=None):
         waited = timedelta(days=invitation.survey.reminder_days)
         if invitation.emailed_at is None or invitation.emailed_at + waited > now:
             continue
-        send_invitation(invitation, now, reminder=True)
+        send_invitation(invitation, now, reminder=True, merge=merge)
         sent.append(invitation.id)
     return sent
 

@@ -21,7 +21,7 @@ from portal.models import utcnow
 from portal.surveys import services as surveys
 from portal.surveys.models import Invitation, Question, Survey
 from tests.factories import make_event, make_member
-from tests.helpers import html, login
+from tests.helpers import as_received, html, login
 
 ONE_CLICK = {"data": "List-Unsubscribe=One-Click", "content_type": "application/x-www-form-urlencoded"}
 
@@ -87,7 +87,7 @@ def test_the_token_names_the_member_and_the_kind_and_refuses_any_change(app):
 def test_a_survey_email_carries_the_one_click_headers_and_the_visible_link(invited):
     mei, message, path = invited
     assert message.unsubscribe_url.startswith("http") and path.startswith("/unsubscribe/")
-    email = outbox.build_email(message)
+    email = as_received(message)
     assert email["List-Unsubscribe"] == f"<{message.unsubscribe_url}>"
     assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     text = email.get_body(("plain",)).get_content()
@@ -119,7 +119,7 @@ def test_account_and_security_emails_have_no_unsubscribe(app):
     messages = db.session.scalars(select(OutboxMessage).where(OutboxMessage.member_id == mei.id)).all()
     assert sorted(m.kind for m in messages) == ["account", "security"]
     for message in messages:
-        email = outbox.build_email(message)
+        email = as_received(message)
         assert message.unsubscribe_url is None
         assert "List-Unsubscribe" not in email and "List-Unsubscribe-Post" not in email
         assert "nsubscribe" not in email.get_body(("plain",)).get_content()
@@ -143,7 +143,7 @@ def test_every_kind_a_member_may_turn_off_has_its_own_link_and_footer(app):
         assert f"because {words} are on in your profile" in message.body_text
         assert f"Unsubscribe from {words} (one click, no login needed)\n{message.unsubscribe_url}" in message.body_text
         assert f"Unsubscribe from {words}</a>" in message.body_html
-        assert outbox.build_email(message)["List-Unsubscribe"] == f"<{message.unsubscribe_url}>"
+        assert as_received(message)["List-Unsubscribe"] == f"<{message.unsubscribe_url}>"
 
 
 # The pages

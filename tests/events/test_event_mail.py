@@ -13,6 +13,7 @@ from portal.mail import outbox
 from portal.mail.models import OutboxMessage
 from portal.models import utcnow
 from tests.factories import make_event, make_member
+from tests.helpers import as_received
 
 
 def emails_to(member, template):
@@ -46,7 +47,7 @@ def test_the_confirmation_and_promotion_emails_store_their_calendar_file(app):
 
 def test_build_email_makes_a_multipart_email_with_the_calendar_attached(app):
     event = make_event("Tea tasting")
-    email = outbox.build_email(emails_to(services.register(make_member(), event).member, "event_registered")[0])
+    email = as_received(emails_to(services.register(make_member(), event).member, "event_registered")[0])
 
     assert email.get_content_type() == "multipart/mixed"
     assert email.get_body(("plain",)) is not None and email.get_body(("html",)) is not None

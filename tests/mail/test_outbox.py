@@ -1,7 +1,10 @@
 """The outbox: every email is stored, in the member's language, then sent once (jobs run inline here)."""
 
+import email
+import email.policy
 import logging
 from datetime import timedelta
+from email.header import decode_header, make_header
 
 import pytest
 from sqlalchemy import func, select, update
@@ -219,3 +222,50 @@ def test_requeue_stale_gives_back_what_a_dead_sender_left_and_sends_it(app, smtp
     assert (reload(stuck).status, reload(stuck).attempts) == ("sent", 2)
     assert reload(lost).status == "sent"
 
+
+
+@pytest.mark.parametrize("language", ["en", "zh_Hant"])
+def test_a_mail_merge_gives_what_rendering_each_email_gives(app, language):
+    merge = outbox.MailMerge("verify_email", fields=("name", "to_name", "link"))
+    for name, link in (("Mei <b>&amp;</b> \"Lin\"", LINK + "?a=1&b=<2>"), ("陳美玲", LINK + "/2"), ("", LINK)):
+        context = {"to_name": name, "name": name, "link": link, "hours": 24}
+        assert merge.render(context, language) == outbox.render_message("verify_email", context, language)
+    unsubscribe = "http://localhost/unsubscribe/a&b"
+    context = {"to_name": "Ann", "name": "Ann", "link": LINK, "hours": 48}
+    assert (outbox.MailMerge("verify_email", kind="survey", fields=("name", "to_name", "link"))
+            .render(context, language, unsubscribe)
+            == outbox.render_message("verify_email", context, language, kind="survey", unsubscribe_url=unsubscribe))
+    assert len(merge._rendered) == 1  # rendered once for the three recipients
+
+
+def test_a_mail_merge_renders_again_when_a_shared_value_changes(app):
+    merge = outbox.MailMerge("verify_email", fields=("name", "to_name", "link"))
+    for hours in (24, 48):
+        context = {"to_name": "Ann", "name": "Ann", "link": LINK, "hours": hours}
+        assert merge.render(context, "en") == outbox.render_message("verify_email", context, "en")
+    assert len(merge._rendered) == 2
+
+
+def test_queue_email_refuses_a_merge_of_another_message(app):
+    with pytest.raises(ValueError):
+        outbox.queue_email("verify_email", "a@example.com", {"name": "A", "link": LINK, "hours": 24},
+                           merge=outbox.MailMerge("password_reset"))
+
+
+def test_an_email_keeps_long_headers_on_one_line_and_encodes_what_is_not_ascii(app):
+    mei = make_member(name="陳美玲 " + "長" * 40, email="mei.headers@example.com", language="zh_Hant")
+    message = queue_verification(mei)
+    message.subject = "確認 " * 40
+    message.unsubscribe_url = "http://localhost/unsubscribe/" + "x" * 150
+    raw = outbox.build_email(message).as_bytes(policy=outbox.SMTP_LINES)
+    assert b"\r\nList-Unsubscribe: <http://localhost/unsubscribe/" + b"x" * 150 + b">\r\n" in raw
+    assert raw.isascii() and all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    encoded_words = [word for line in raw.split(b"\r\n") for word in line.split() if word.startswith(b"=?")]
+    assert encoded_words and all(len(word) <= 75 for word in encoded_words)  # RFC 2047
+    parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
+
+    def decoded(header):  # as RFC 2047 reads them (Python's modern parser puts spaces between the words)
+        return str(make_header(decode_header(parsed[header])))
+
+    assert decoded("Subject") == message.subject and decoded("To") == f"{mei.name} <{mei.email}>"
+    assert parsed["List-Unsubscribe"] == f"<{message.unsubscribe_url}>"
