@@ -57,6 +57,20 @@ EVENT_STATUS_NAMES = {
     "cancelled": _l("Cancelled"),
 }
 
+TICKET_KIND_NAMES = {
+    "feedback": _l("Feedback"),
+    "complaint": _l("Complaint"),
+    "consultation": _l("Consultation"),
+}
+
+TICKET_STATUS_NAMES = {
+    "new": _l("New"),
+    "in_progress": _l("In progress"),
+    "waiting_on_member": _l("Waiting on member"),
+    "resolved": _l("Resolved"),
+    "closed": _l("Closed"),
+}
+
 REGISTRATION_STATUS_NAMES = {
     "confirmed": _l("Confirmed"),
     "waitlisted": _l("On the waitlist"),
@@ -78,6 +92,8 @@ OUTBOX_STATUS_NAMES = {
 }
 
 AUDIT_ACTION_NAMES = {
+    "ticket.status": _l("Ticket status changed"),
+    "ticket.assign": _l("Ticket assigned"),
     "points.adjust": _l("Points adjusted"),
     "points.reverse": _l("Points entry reversed"),
     "member.tier_change": _l("Tier changed"),
@@ -152,6 +168,7 @@ AUDIT_FIELD_NAMES = {
     "available_until": _l("Available until"),
     "picture": _l("Picture"),
     "status": _l("Status"),
+    "assignee": _l("Assignee"),
     "voucher": _l("Voucher code"),
     "email_digest": _l("Email typed (hashed)"),
     "recovery_codes_left": _l("Recovery codes left"),
@@ -274,6 +291,7 @@ GLOBALS = {
     "role_names": ROLE_NAMES, "action_names": AUDIT_ACTION_NAMES, "field_names": AUDIT_FIELD_NAMES,
     "event_status_names": EVENT_STATUS_NAMES, "registration_status_names": REGISTRATION_STATUS_NAMES,
     "survey_status_names": SURVEY_STATUS_NAMES,
+    "ticket_kind_names": TICKET_KIND_NAMES, "ticket_status_names": TICKET_STATUS_NAMES,
     "event_time": event_time,
 }
 

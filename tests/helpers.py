@@ -63,9 +63,10 @@ test_settings.__test__ = False  # a helper, not a test
 
 
 KEPT_TABLES = {"tiers", "benefits"}  # what the migrations made
-# Tables the migrations put a few rows in (the default "How did we do?" survey and its questions):
+# Tables the migrations put a few rows in (the default "How did we do?" survey and its questions,
+# the tickets' saved replies):
 # emptied like the others, then given back those rows as the migrations left them.
-SEEDED_TABLES = ("surveys", "survey_questions", "survey_choices")  # parents first
+SEEDED_TABLES = ("surveys", "survey_questions", "survey_choices", "saved_replies")  # parents first
 _MIGRATED_ROWS = {}  # database URL → {table name: its rows right after the migrations}
 
 
