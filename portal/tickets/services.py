@@ -204,7 +204,7 @@ def _add_message(ticket, body, now, *, member=None, staff=None, internal=False):
 
 
 def _ticket_link(ticket, label=None):
-    return Link("tickets.ticket", label or _l("Open the ticket"), {"number": ticket.number})
+    return Link("tickets.ticket", label if label is not None else _l("Open the ticket"), {"number": ticket.number})
 
 
 def _staff_link(ticket):
@@ -244,7 +244,7 @@ def open_ticket(member, kind, subject, body, *, event=None, redemption=None, fil
     _attach(ticket, message, uploads)
     db.session.add(TicketEvent(ticket_id=ticket.id, from_status=None, to_status="new", at=now, member_id=member.id))
     tell_member(member, "ticket_received", {
-        "name": member.first_name, "number": ticket.number, "subject": ticket.subject, "kind": ticket.kind,
+        "name": member.first_name, "number": ticket.number, "ticket_subject": ticket.subject, "kind": ticket.kind,
         "due_at": ticket.first_response_due_at,
     }, kind="account", link=_ticket_link(ticket))
     db.session.flush()
@@ -353,7 +353,7 @@ def staff_reply(ticket, staff, body, *, internal=False, seen_version, now=None):
     if not internal:
         member = ticket.member
         tell_member(member, "ticket_reply", {
-            "name": member.first_name, "number": ticket.number, "subject": ticket.subject, "body": body,
+            "name": member.first_name, "number": ticket.number, "ticket_subject": ticket.subject, "body": body,
             "staff_name": staff.name,
         }, kind="account", link=_ticket_link(ticket, _l("Open the ticket and reply")))
     db.session.flush()
@@ -455,7 +455,7 @@ def escalate(now=None):
             counts[clock] += 1
             for person in _breach_recipients(ticket):
                 queue_email("ticket_breached", person.email, {
-                    "name": person.name, "number": ticket.number, "subject": ticket.subject, "kind": ticket.kind,
+                    "name": person.name, "number": ticket.number, "ticket_subject": ticket.subject, "kind": ticket.kind,
                     "clock": clock, "due_at": due_at, "link": _staff_link(ticket),
                 }, language=person.language, to_name=person.name, kind="account")
                 counts["emails"] += 1
