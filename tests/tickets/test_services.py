@@ -21,7 +21,14 @@ from portal.surveys import services as surveys
 from portal.surveys.models import Invitation, Survey
 from portal.tickets import services
 from portal.tickets.models import (
-    TICKET_STATUSES, SavedReply, Ticket, TicketAttachment, TicketBreach, TicketCounter, TicketEvent, TicketMessage,
+    TICKET_STATUSES,
+    SavedReply,
+    Ticket,
+    TicketAttachment,
+    TicketBreach,
+    TicketCounter,
+    TicketEvent,
+    TicketMessage,
 )
 from portal.tickets.services import IllegalMove, QueueFilters, StaleTicket, TicketRefused
 from tests.factories import make_event, make_member, make_staff, make_ticket

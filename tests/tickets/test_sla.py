@@ -27,7 +27,10 @@ class FakeTicket:
     closed_at: datetime = None
 
 
-def filed(kind="consultation", priority=False, start=at(2026, 3, 2, 9), targets=TARGETS):
+START = at(2026, 3, 2, 9)
+
+
+def filed(kind="consultation", priority=False, start=START, targets=TARGETS):
     first, resolution = sla.due_times(kind, priority, start, targets)
     return FakeTicket(kind=kind, priority=priority, first_response_due_at=first, resolution_due_at=resolution)
 
