@@ -261,6 +261,7 @@ def test_the_first_public_reply_is_the_first_response_and_is_emailed_in_the_memb
     assert ticket.first_responded_at == NOW + timedelta(hours=2) and ticket.status == "in_progress"
     first, second = emails("ticket_reply", mei.email)
     assert first.language == "zh_Hant" and "We are on it." in first.body_text
+    assert first.subject.startswith("關於 ") and "查看對話或回覆" in first.body_text
     assert f"/tickets/{ticket.number}" in first.body_text and ticket.number in first.subject
     assert [m.body for m in services.conversation(ticket, include_internal=False)] == [
         "It was refused at the till.", "We are on it.", "Fixed."]
