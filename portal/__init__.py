@@ -42,6 +42,7 @@ def create_app(config=None):
     from portal.surveys.automatic import register as register_survey_triggers
     from portal.surveys.timeline import register as register_surveys_activity
     from portal.surveys.views import bp as surveys_bp
+    from portal.tickets.timeline import register as register_tickets_activity
     from portal.tickets.views import bp as tickets_bp
     from portal.uploads.views import bp as uploads_bp
 
@@ -100,6 +101,7 @@ def create_app(config=None):
     register_rewards_activity()  # the timeline and the ledger's reasons, which members cannot import
     register_events_activity()
     register_surveys_activity()
+    register_tickets_activity()
     register_survey_triggers()  # the after-event surveys, sent when staff check a member in
     errors.init_app(app)
     cli.init_app(app)
