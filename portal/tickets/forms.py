@@ -34,7 +34,7 @@ class NewTicketForm(PortalForm):
                              validate_choice=False)
     files = _pictures_field()
 
-    def setup_choices(self, events, redemptions):
+    def setup_choices(self, events=(), redemptions=()):
         """`events`: (id, name) of the member's registrations; `redemptions`: (id, name) of their vouchers."""
         self.kind.choices = [(kind, TICKET_KIND_NAMES[kind]) for kind in TICKET_KINDS]
         self.event.choices = [("", _l("None"))] + list(events)
