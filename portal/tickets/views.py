@@ -121,7 +121,7 @@ def reply(number):
         return _ticket_page(found, form, status=422)
     db.session.commit()
     flash(_("Your reply is sent."), "success")
-    return hx_redirect(url_for("tickets.ticket", number=number) + "#conversation")
+    return hx_redirect(url_for("tickets.ticket", number=number))
 
 
 @bp.post("/tickets/<number>/confirm")
