@@ -437,7 +437,7 @@ def test_another_members_ticket_picture_reply_and_confirm_are_404_and_my_tickets
     """Bea's picture (its number and id are easy to guess), her ticket's reply and confirm: 404 for Ann,
     nothing written; Ann's own lists and forms show nothing of Bea's."""
     from portal.tickets.models import TicketAttachment, TicketMessage
-    from tests.tickets.test_member_pages import png
+    from tests.helpers import png
 
     ann, bea, _entries = two_members
     ticket = make_ticket(bea, subject=f"{SECRET} subject", body=f"{SECRET} body", files=[("bea.png", png())],

@@ -18,8 +18,8 @@ from tests.helpers import (
     click_and_load,
     log_in,
     member_nav_link,
+    png,
 )
-from tests.tickets.test_member_pages import png
 
 pytestmark = pytest.mark.e2e
 

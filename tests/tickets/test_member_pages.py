@@ -5,8 +5,6 @@ number of queries whatever the number of tickets and messages."""
 
 import io
 import re
-import struct
-import zlib
 from datetime import timedelta
 
 import pytest
@@ -20,18 +18,9 @@ from portal.presentation import linkify
 from portal.tickets import services
 from portal.tickets.models import Ticket, TicketAttachment, TicketMessage
 from tests.factories import make_event, make_member, make_staff, make_ticket
-from tests.helpers import counting_queries, csrf_token, html, login
+from tests.helpers import counting_queries, csrf_token, html, login, png
 
 HTMX = {"HX-Request": "true"}
-
-
-def png(width=20, height=20):
-    """A small real PNG."""
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 def count(model):
