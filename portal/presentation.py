@@ -21,6 +21,7 @@ MINUS = "\u2212"
 # other languages use their own medium date ("2026年12月31日").
 DATE_PATTERNS = {"en": "d MMM y"}
 DAY_PATTERNS = {"en": "EEE d MMM y"}  # with the weekday: an event's day
+DUE_DAY_PATTERNS = {"en": "EEE d MMM"}  # a due time more than a week off (a ticket's clock)
 
 ROLE_NAMES = {
     "admin": _l("Team lead"),
@@ -289,10 +290,11 @@ def due_time(moment, now=None):
     locale = get_locale()
     when = local(moment)
     soon = local(now or datetime.now(UTC)).date()
-    if 0 <= (when.date() - soon).days < 6:
+    if 0 <= (when.date() - soon).days < 7:  # within the coming week: the weekday says which day
         day = format_skeleton("E", when.date(), locale=locale)
     else:
-        day = format_skeleton("MMMEd", when.date(), locale=locale)
+        pattern = DUE_DAY_PATTERNS.get(str(locale))
+        day = format_date(when.date(), pattern) if pattern else format_skeleton("MMMEd", when.date(), locale=locale)
     return f"{day} {when:%H:%M}"
 
 

@@ -5,7 +5,7 @@ number of queries whatever the number of tickets and messages."""
 
 import io
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from markupsafe import Markup
@@ -459,3 +459,21 @@ def test_my_tickets_runs_the_same_queries_with_10_and_200_tickets(mei_client, me
     many = page_queries(mei_client, "/tickets")
     assert html(mei_client.get("/tickets")).count('class="entry"') == 200
     assert len(few) == len(many), "\n".join(many)
+
+
+# ---- due_time: "Tue 14:00" in the programme's time zone and the reader's language --------------------
+
+@pytest.mark.parametrize(("language", "moment", "expected"), [
+    ("en", datetime(2026, 12, 8, 6, 0, tzinfo=UTC), "Tue 14:00"),  # 14:00 in Taipei
+    ("en", datetime(2026, 12, 2, 16, 30, tzinfo=UTC), "Thu 00:30"),  # the next day there
+    ("en", datetime(2026, 12, 20, 6, 0, tzinfo=UTC), "Sun 20 Dec 14:00"),  # further off: with its day
+    ("zh_Hant", datetime(2026, 12, 8, 6, 0, tzinfo=UTC), "週二 14:00"),
+])
+def test_due_time_reads_as_a_weekday_and_time(app, language, moment, expected):
+    from portal.presentation import due_time
+
+    now = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)  # Wed 12:00 in Taipei
+    with app.test_request_context(headers={"Accept-Language": language.replace("_", "-")}):
+        from flask_babel import force_locale
+        with force_locale(language):
+            assert due_time(moment, now) == expected
