@@ -42,6 +42,8 @@ def create_app(config=None):
     from portal.surveys.automatic import register as register_survey_triggers
     from portal.surveys.timeline import register as register_surveys_activity
     from portal.surveys.views import bp as surveys_bp
+    from portal.tickets.timeline import register as register_tickets_activity
+    from portal.tickets.views import bp as tickets_bp
     from portal.uploads.views import bp as uploads_bp
 
     settings = Config()
@@ -85,6 +87,7 @@ def create_app(config=None):
     app.register_blueprint(events_bp)
     app.register_blueprint(uploads_bp)
     app.register_blueprint(surveys_bp)
+    app.register_blueprint(tickets_bp)
     app.register_blueprint(rewards_admin_bp, url_prefix="/admin/rewards")
     app.register_blueprint(events_admin_bp, url_prefix="/admin/events")
     app.register_blueprint(surveys_admin_bp, url_prefix="/admin/surveys")
@@ -98,6 +101,7 @@ def create_app(config=None):
     register_rewards_activity()  # the timeline and the ledger's reasons, which members cannot import
     register_events_activity()
     register_surveys_activity()
+    register_tickets_activity()
     register_survey_triggers()  # the after-event surveys, sent when staff check a member in
     errors.init_app(app)
     cli.init_app(app)

@@ -80,6 +80,16 @@ class Config:
         # Members per batch of a survey dispatch: a commit, and one SMTP connection, per batch.
         self.SURVEY_BATCH_SIZE = int(_env("PORTAL_SURVEY_BATCH_SIZE", "500"))
 
+        # Tickets' SLA targets in calendar hours (half for members with priority_support), stored on
+        # each ticket when it is filed: a change applies to new tickets only.
+        self.TICKET_FIRST_RESPONSE_HOURS = float(_env("PORTAL_TICKET_FIRST_RESPONSE_HOURS", "24"))
+        self.TICKET_COMPLAINT_HOURS = float(_env("PORTAL_TICKET_COMPLAINT_HOURS", "24"))
+        self.TICKET_RESOLUTION_HOURS = float(_env("PORTAL_TICKET_RESOLUTION_HOURS", "48"))  # consultation, feedback
+        self.TICKET_PRIORITY_FACTOR = float(_env("PORTAL_TICKET_PRIORITY_FACTOR", "0.5"))
+        self.TICKET_AUTO_CLOSE_DAYS = int(_env("PORTAL_TICKET_AUTO_CLOSE_DAYS", "7"))
+        self.TICKET_DUE_SOON_HOURS = float(_env("PORTAL_TICKET_DUE_SOON_HOURS", "2"))
+        self.TICKET_ATTACHMENT_BYTES = int(_env("PORTAL_TICKET_ATTACHMENT_BYTES", str(5 * 1024 * 1024)))
+
         self.POINTS_EXPIRY_MONTHS = int(_env("PORTAL_POINTS_EXPIRY_MONTHS", "24"))
         self.QUALIFYING_MONTHS = 12  # tiers follow the qualifying points of the last 12 months
         self.MAX_ADJUSTMENT = 1_000_000
@@ -135,6 +145,7 @@ class Config:
         self.RESET_LIMIT_PER_EMAIL = _env("PORTAL_RESET_LIMIT_PER_EMAIL", "3 per hour")
         self.RESET_LIMIT_PER_ADDRESS = _env("PORTAL_RESET_LIMIT_PER_ADDRESS", "10 per hour")
         self.PASSWORD_CHANGE_LIMIT = _env("PORTAL_PASSWORD_CHANGE_LIMIT", "10 per hour")
+        self.TICKET_NEW_LIMIT = _env("PORTAL_TICKET_NEW_LIMIT", "10 per hour")  # new tickets per member
         self.API_LIMIT_PER_KEY = _env("PORTAL_API_LIMIT_PER_KEY", "120 per minute")
         self.API_LIMIT_PER_ADDRESS = _env("PORTAL_API_LIMIT_PER_ADDRESS", "300 per minute")
         # None: Redis when REDIS_URL answers, else memory (decided in create_app).

@@ -5,7 +5,8 @@ a name (a form's choices, a flash message) imports the map from here. Numbers fo
 locale; a signed number always has its sign, and a minus is the real minus sign U+2212.
 """
 
-from datetime import date, datetime
+import re
+from datetime import UTC, date, datetime
 
 import segno
 from babel.dates import format_skeleton
@@ -20,6 +21,7 @@ MINUS = "\u2212"
 # other languages use their own medium date ("2026年12月31日").
 DATE_PATTERNS = {"en": "d MMM y"}
 DAY_PATTERNS = {"en": "EEE d MMM y"}  # with the weekday: an event's day
+DUE_DAY_PATTERNS = {"en": "EEE d MMM"}  # a due time more than a week off (a ticket's clock)
 
 ROLE_NAMES = {
     "admin": _l("Team lead"),
@@ -57,6 +59,29 @@ EVENT_STATUS_NAMES = {
     "cancelled": _l("Cancelled"),
 }
 
+TICKET_KIND_NAMES = {
+    "feedback": _l("Feedback"),
+    "complaint": _l("Complaint"),
+    "consultation": _l("Consultation"),
+}
+
+# A ticket's status as its member reads it (staff read TICKET_STATUS_NAMES).
+TICKET_MEMBER_STATUS_NAMES = {
+    "new": _l("Received"),
+    "in_progress": _l("In progress"),
+    "waiting_on_member": _l("Waiting for your reply"),
+    "resolved": _l("Resolved"),
+    "closed": _l("Closed"),
+}
+
+TICKET_STATUS_NAMES = {
+    "new": _l("New"),
+    "in_progress": _l("In progress"),
+    "waiting_on_member": _l("Waiting on member"),
+    "resolved": _l("Resolved"),
+    "closed": _l("Closed"),
+}
+
 REGISTRATION_STATUS_NAMES = {
     "confirmed": _l("Confirmed"),
     "waitlisted": _l("On the waitlist"),
@@ -78,6 +103,8 @@ OUTBOX_STATUS_NAMES = {
 }
 
 AUDIT_ACTION_NAMES = {
+    "ticket.status": _l("Ticket status changed"),
+    "ticket.assign": _l("Ticket assigned"),
     "points.adjust": _l("Points adjusted"),
     "points.reverse": _l("Points entry reversed"),
     "member.tier_change": _l("Tier changed"),
@@ -152,6 +179,7 @@ AUDIT_FIELD_NAMES = {
     "available_until": _l("Available until"),
     "picture": _l("Picture"),
     "status": _l("Status"),
+    "assignee": _l("Assignee"),
     "voucher": _l("Voucher code"),
     "email_digest": _l("Email typed (hashed)"),
     "recovery_codes_left": _l("Recovery codes left"),
@@ -254,6 +282,48 @@ def month_day(member):
     return format_skeleton("MMMMd", date(2000, member.birthday_month, member.birthday_day), locale=get_locale())
 
 
+def due_time(moment, now=None):
+    """A moment within the coming week as its weekday and time, "Tue 14:00" (「週二 14:00」); further
+    off, with its day too, "Tue 8 Dec 14:00". In the programme's time zone and the reader's language."""
+    if moment is None:
+        return "—"
+    locale = get_locale()
+    when = local(moment)
+    soon = local(now or datetime.now(UTC)).date()
+    if 0 <= (when.date() - soon).days < 7:  # within the coming week: the weekday says which day
+        day = format_skeleton("E", when.date(), locale=locale)
+    else:
+        pattern = DUE_DAY_PATTERNS.get(str(locale))
+        day = format_date(when.date(), pattern) if pattern else format_skeleton("MMMEd", when.date(), locale=locale)
+    return f"{day} {when:%H:%M}"
+
+
+# http(s) URLs in text a person wrote; a trailing full stop, comma, bracket or quote is not part of it
+URL = re.compile(r"""https?://[^\s<>"'\u3000-\u303f\uff01-\uff0f]+""", re.IGNORECASE)
+URL_TRAILING = ".,;:!?)]}'\""
+
+
+def linkify(text):
+    """Text a person wrote, as safe HTML: escaped, its line breaks kept (<br>), and its http(s) links
+    made clickable with rel="noopener nofollow ugc" (the escaped URL in both href and text)."""
+    if text is None:
+        return Markup("")
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    pieces, last = [], 0
+    for match in URL.finditer(text):
+        url = match.group(0)
+        stripped = url.rstrip(URL_TRAILING)
+        end = match.start() + len(stripped)
+        if stripped.lower() in ("http://", "https://"):
+            continue
+        pieces.append(escape(text[last:match.start()]))
+        pieces.append(Markup('<a href="%s" rel="noopener nofollow ugc">%s</a>') % (stripped, stripped))
+        last = end
+    pieces.append(escape(text[last:]))
+    html = Markup("").join(pieces)
+    return Markup("<br>\n").join(html.split("\n"))
+
+
 def qr_svg(data, label):
     """`data` as a QR code: <svg> markup with attributes only (the CSP forbids inline styles),
     sized by CSS through its viewBox, named `label` for screen readers."""
@@ -266,7 +336,8 @@ def qr_svg(data, label):
 
 
 FILTERS = {"signed_points": signed_points, "calendar_date": calendar_date, "staff_datetime": staff_datetime,
-           "staff_date": staff_date, "email": email_address, "money": money}
+           "staff_date": staff_date, "email": email_address, "money": money, "linkify": linkify,
+           "due_time": due_time}
 GLOBALS = {
     "format_number": format_number, "signed_number": signed_points, "money": money, "birthday": month_day,
     "points_kind_names": POINTS_KIND_NAMES, "member_status_names": MEMBER_STATUS_NAMES,
@@ -274,6 +345,8 @@ GLOBALS = {
     "role_names": ROLE_NAMES, "action_names": AUDIT_ACTION_NAMES, "field_names": AUDIT_FIELD_NAMES,
     "event_status_names": EVENT_STATUS_NAMES, "registration_status_names": REGISTRATION_STATUS_NAMES,
     "survey_status_names": SURVEY_STATUS_NAMES,
+    "ticket_kind_names": TICKET_KIND_NAMES, "ticket_status_names": TICKET_STATUS_NAMES,
+    "ticket_member_status_names": TICKET_MEMBER_STATUS_NAMES,
     "event_time": event_time,
 }
 

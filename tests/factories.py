@@ -1,5 +1,5 @@
 """Plain functions that make rows for tests: make_member(), make_staff(), make_reward(), make_event(),
-make_survey()."""
+make_survey(), make_ticket()."""
 
 import itertools
 from datetime import timedelta
@@ -14,6 +14,7 @@ from portal.members.models import Member, Tier
 from portal.models import utcnow
 from portal.rewards.models import Reward
 from portal.surveys import builder
+from portal.tickets import services as tickets
 
 PASSWORD = "portal-demo"
 _seq = itertools.count(1)
@@ -113,3 +114,18 @@ def make_survey(title="Member satisfaction", questions=(("rating", "How satisfie
         survey.status, survey.first_sent_at = status, utcnow()
         db.session.flush()
     return survey
+
+
+def make_ticket(member=None, kind="complaint", subject="My voucher did not work", body="It was refused at the till.",
+                status="new", staff=None, now=None, **fields):
+    """A ticket filed through the tickets services by `member` (a new member when None), then moved
+    to `status` (new, in_progress, waiting_on_member, resolved, closed) by `staff`. Flushed."""
+    member = member or make_member()
+    ticket = tickets.open_ticket(member, kind, subject, body, now=now, **fields)
+    path = {"new": [], "in_progress": ["in_progress"], "waiting_on_member": ["waiting_on_member"],
+            "resolved": ["resolved"], "closed": ["resolved", "closed"]}[status]
+    if path:
+        staff = staff or make_staff("service")
+        for to in path:
+            tickets.change_status(ticket, to, staff=staff, now=now)
+    return ticket

@@ -9,10 +9,12 @@ import contextvars
 import email
 import email.policy
 import re
+import struct
 import threading
 import time
 import uuid
 import weakref
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,7 +32,7 @@ from portal.members import ledger
 from portal.members.models import Member, PointsEntry
 from portal.purchases.models import Purchase
 from tests import services
-from tests.factories import make_event, make_reward, make_staff
+from tests.factories import make_event, make_reward, make_staff, make_ticket
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository
 
@@ -63,9 +65,10 @@ test_settings.__test__ = False  # a helper, not a test
 
 
 KEPT_TABLES = {"tiers", "benefits"}  # what the migrations made
-# Tables the migrations put a few rows in (the default "How did we do?" survey and its questions):
+# Tables the migrations put a few rows in (the default "How did we do?" survey and its questions,
+# the tickets' saved replies):
 # emptied like the others, then given back those rows as the migrations left them.
-SEEDED_TABLES = ("surveys", "survey_questions", "survey_choices")  # parents first
+SEEDED_TABLES = ("surveys", "survey_questions", "survey_choices", "saved_replies")  # parents first
 _MIGRATED_ROWS = {}  # database URL → {table name: its rows right after the migrations}
 
 
@@ -252,6 +255,26 @@ def add_reward(app, name, points_cost=100, **fields):
         reward = make_reward(name=name, points_cost=points_cost, **fields)
         db.session.commit()
         return reward.id
+
+
+def png(width=20, height=20):
+    """A small real PNG."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def add_ticket(app, email, status="new", picture=True, **fields):
+    """A committed ticket of the member with `email` (with a small PNG unless `picture` is False);
+    returns its number."""
+    with app.test_request_context():
+        member = db.session.scalar(select(Member).where(Member.email == email))
+        files = [("photo.png", png())] if picture else []
+        ticket = make_ticket(member, status=status, files=files, **fields)
+        db.session.commit()
+        return ticket.number
 
 
 def add_event(app, title, **fields):

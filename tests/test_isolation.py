@@ -18,7 +18,7 @@ from portal.rewards import services as rewards
 from portal.rewards.models import Redemption, Reward
 from portal.surveys import services as surveys
 from portal.surveys.models import Invitation, Question, Response, Survey
-from tests.factories import make_event, make_member, make_reward, make_staff, make_survey
+from tests.factories import make_event, make_member, make_reward, make_staff, make_survey, make_ticket
 from tests.helpers import csrf_token, login, post_form, survey_build, survey_good_answers
 
 SECRET = "Bea-only reason 7f3a"
@@ -418,6 +418,57 @@ def test_the_survey_send_pages_refuse_a_member_and_send_nothing(client, two_memb
     assert db.session.scalars(select(Invitation.member_id)).all() == [bea.id]
 
 
+def test_a_members_ticket_page_is_a_404_for_another_member(client, two_members):
+    """Bea's ticket (its number is easy to guess): Ann gets 404 and nothing of Bea's, htmx or not."""
+    ann, bea, _entries = two_members
+    ticket = make_ticket(bea, subject=f"{SECRET} subject", body=f"{SECRET} body")
+    db.session.commit()
+    login(client, ann.email)
+    for url in (f"/tickets/{ticket.number}", f"/tickets/{ticket.number}?member_id={bea.id}",
+                f"/tickets/{ticket.number.lower()}"):
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.get(url, headers=headers)
+            assert response.status_code == 404, url
+            assert not leaks(response.get_data(as_text=True), bea), url
+
+
+def test_another_members_ticket_picture_reply_and_confirm_are_404_and_my_tickets_shows_only_mine(client,
+                                                                                                 two_members):
+    """Bea's picture (its number and id are easy to guess), her ticket's reply and confirm: 404 for Ann,
+    nothing written; Ann's own lists and forms show nothing of Bea's."""
+    from portal.tickets.models import TicketAttachment, TicketMessage
+    from tests.helpers import png
+
+    ann, bea, _entries = two_members
+    ticket = make_ticket(bea, subject=f"{SECRET} subject", body=f"{SECRET} body", files=[("bea.png", png())],
+                         status="resolved")
+    picture = db.session.scalar(select(TicketAttachment).where(TicketAttachment.ticket_id == ticket.id))
+    own = make_ticket(ann, subject="Ann's own")
+    db.session.commit()
+    login(client, ann.email)
+    for url in (f"/tickets/{ticket.number}/files/{picture.id}", f"/tickets/{own.number}/files/{picture.id}"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert response.data != png()
+    token = csrf_token(client, "/tickets")
+    assert client.post(f"/tickets/{ticket.number}/reply", data={"csrf_token": token, "body": "hi"}).status_code == 404
+    assert client.post(f"/tickets/{ticket.number}/confirm", data={"csrf_token": token}).status_code == 404
+    assert db.session.scalar(select(func.count()).select_from(TicketMessage)
+                             .where(TicketMessage.ticket_id == ticket.id)) == 1
+    db.session.refresh(ticket)
+    assert ticket.status == "resolved"
+    for url in ("/tickets", f"/tickets?member_id={bea.id}", "/tickets/new", f"/tickets/new?member_id={bea.id}", "/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert not leaks(response.get_data(as_text=True), bea), url
+    response = post_form(client, "/tickets/new", {"kind": "complaint", "subject": "x", "body": "y",
+                                                  "member_id": str(bea.id)})
+    assert response.status_code == 303
+    db.session.expire_all()
+    from portal.tickets.models import Ticket
+    assert db.session.scalar(select(func.count()).select_from(Ticket).where(Ticket.member_id == bea.id)) == 1
+
+
 def test_every_route_is_covered_by_these_isolation_tests(app):
     """A new route must be added to the tests above (or to the public list) to pass."""
     # Uploaded pictures are catalogue content, served to anyone (random names, no member data).
@@ -452,7 +503,8 @@ def test_every_route_is_covered_by_these_isolation_tests(app):
         "events_admin.publish", "events_admin.cancel", "events_admin.capacity", "events_admin.registrations",
         "events_admin.export", "events_admin.cancel_registration", "events_admin.check_in",
         "events_admin.check_in_member",
-        "surveys.mine", "surveys.answer",
+        "surveys.mine", "surveys.answer", "tickets.ticket", "tickets.my_tickets", "tickets.new_ticket",
+        "tickets.reply", "tickets.confirm", "tickets.attachment",
         "surveys_admin.index", "surveys_admin.new", "surveys_admin.create", "surveys_admin.edit",
         "surveys_admin.update", "surveys_admin.copy", "surveys_admin.preview", "surveys_admin.add_question",
         "surveys_admin.update_question", "surveys_admin.delete_question", "surveys_admin.move_question",

@@ -19,6 +19,8 @@ EVENTS_READ = ("operations", "expansion")  # events, registrations, the check-in
 EVENTS_WRITE = ("expansion",)  # create, publish, change, cancel events; check members in
 SURVEYS_READ = ("service", "operations")  # surveys, their sendings and results (read)
 SURVEYS_WRITE = ("operations",)  # build, change, copy and send surveys
+TICKETS_READ = ("service", "operations")  # the ticket queue and tickets (read)
+TICKETS_WRITE = ("service",)  # reply, add internal notes, assign, change a ticket's status
 TEAM_LEAD = ("admin",)  # staff accounts, audit log, outbox, API keys, programme settings, jobs
 
 

@@ -42,11 +42,12 @@ class Picture:
     height: int
 
 
-def inspect(data):
-    """The kind and dimensions of a JPEG, PNG or WebP file's bytes; raises PictureError."""
+def inspect(data, max_bytes=None):
+    """The kind and dimensions of a JPEG, PNG or WebP file's bytes (at most `max_bytes`, by default
+    MAX_PICTURE_BYTES); raises PictureError."""
     if not data:
         raise PictureError("empty")
-    if len(data) > current_app.config["MAX_PICTURE_BYTES"]:
+    if len(data) > (max_bytes or current_app.config["MAX_PICTURE_BYTES"]):
         raise PictureError("size")
     if data.startswith(PNG_SIGNATURE):
         picture = _png(data)
@@ -117,9 +118,20 @@ def upload_dir():
     return path
 
 
-def store(data):
-    """Check `data` is a picture we accept and save it under a new random name; returns the name."""
-    picture = inspect(data)
+# The file-name extensions each kind of picture may carry.
+NAME_EXTENSIONS = {"png": ("png",), "jpeg": ("jpg", "jpeg", "jpe"), "webp": ("webp",)}
+
+
+def named_as(picture, filename):
+    """Whether `filename`'s extension says what the bytes are (a PNG named photo.jpg does not)."""
+    extension = (filename or "").rpartition(".")[2].lower() if "." in (filename or "") else ""
+    return extension in NAME_EXTENSIONS[picture.kind]
+
+
+def store(data, max_bytes=None):
+    """Check `data` is a picture we accept (at most `max_bytes`, by default MAX_PICTURE_BYTES) and
+    save it under a new random name; returns the name."""
+    picture = inspect(data, max_bytes)
     name = f"{secrets.token_urlsafe(18)}.{EXTENSIONS[picture.kind]}"
     (upload_dir() / name).write_bytes(data)
     return name

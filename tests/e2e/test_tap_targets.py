@@ -14,7 +14,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.helpers import HOME, add_event, add_reward, click_and_load, give_points, log_in, member_nav_link
+from tests.helpers import HOME, add_event, add_reward, add_ticket, click_and_load, give_points, log_in, member_nav_link
 
 pytestmark = pytest.mark.e2e
 
@@ -107,13 +107,15 @@ def test_every_member_page_has_big_enough_tap_targets(page, live_server, new_mem
     give_points(live_server.app, member.email, 1500, 700)
     reward_id = add_reward(live_server.app, f"Tote bag {uuid.uuid4().hex[:6]}", points_cost=300)
     event_id = add_event(live_server.app, f"Tea tasting {uuid.uuid4().hex[:6]}", online=True)
+    ticket_number = add_ticket(live_server.app, member.email, status="resolved")
     page.set_viewport_size(SMALL_PHONE)
     log_in(page, member.email, member.password)  # then the member's own language
     page.wait_for_url(HOME)
 
     problems = []
     for path in ("/", "/points", "/benefits", "/card", "/rewards", f"/rewards/{reward_id}", "/profile",
-                 "/events", "/events?show=my_tier", f"/events/{event_id}"):
+                 "/events", "/events?show=my_tier", f"/events/{event_id}", "/tickets", "/tickets/new",
+                 f"/tickets/{ticket_number}"):
         page.goto(path)
         problems += measure(page)
 
