@@ -71,7 +71,7 @@ def _shown():
 def _filters(shown):
     assignee = {"": None, "me": current_user.id, "none": services.UNASSIGNED}.get(shown["assignee"])
     if assignee is None and shown["assignee"].isdigit():
-        assignee = int(shown["assignee"]) or -1
+        assignee = int(shown["assignee"]) if 0 < int(shown["assignee"]) < 2**31 else -1  # -1: nobody's id
     return services.QueueFilters(kind=shown["kind"] or None, status=shown["status"] or None, assignee_id=assignee,
                                  breached=shown["clock"] == "breached", due_soon=shown["clock"] == "due",
                                  due_hours=DUE_WITHIN_HOURS)

@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
+from portal.auth.models import StaffUser
 from portal.extensions import db
 from portal.models import utcnow
 from portal.tickets import services
@@ -42,6 +43,18 @@ def escalate(live_server):
         counts = services.escalate()
         db.session.commit()
         return counts
+
+
+def colleague_writes(live_server, number, body):
+    """Another service user adds an internal note to the ticket."""
+    with live_server.app.app_context():
+        ticket = services.ticket_for_staff(number)
+        colleague = StaffUser(name="Cora Colleague", email=f"cora-{uuid.uuid4().hex[:8]}@example.com",
+                              role="service", password_hash="x", language="en")
+        db.session.add(colleague)
+        db.session.flush()
+        services.staff_reply(ticket, colleague, body, internal=True, seen_version=ticket.version)
+        db.session.commit()
 
 
 def breach_emails(mailbox, to, number, wait=5.0):
@@ -93,7 +106,14 @@ def test_service_staff_reply_and_set_the_ticket_waiting_on_the_member(new_contex
     page.goto(f"/admin/tickets/{number}")
     check(page)
     page.get_by_label("Message").fill(f"Hello, we are looking into voucher {run}.")
+    colleague_writes(live_server, number, f"Colleague note {run}")  # while this page was open
     page.get_by_role("button", name="Reply", exact=True).click()
+    warning = page.get_by_role("alert").filter(has_text="This ticket changed while you were writing")
+    expect(warning.first).to_be_visible()
+    expect(page.locator(".stale-warning")).to_contain_text(f"Colleague note {run}")
+    expect(page.get_by_label("Message")).to_have_value(f"Hello, we are looking into voucher {run}.")
+    check(page)
+    page.get_by_role("button", name="Reply", exact=True).click()  # sent again, against the new version
     expect(page.get_by_role("status")).to_contain_text("Your reply is sent to the member.")
     expect(page.locator("#ticket-conversation")).to_contain_text(f"we are looking into voucher {run}")
     expect(page.locator("#ticket-status")).to_contain_text("In progress")

@@ -174,6 +174,7 @@ def test_the_queue_filters_with_their_counts_and_sorts_by_the_nearest_due_time(c
     assert shown("status=waiting_on_member") == ["Waiting one"]
     assert shown("kind=feedback&clock=due") == ["Within four"]
     assert shown("kind=nonsense&status=nope&assignee=x&clock=y&page=z") == shown("")
+    assert shown("assignee=99999999999999999999") == [] == shown("assignee=0")
     assert done.number in html(client.get("/admin/tickets/?status=resolved"))
 
 
