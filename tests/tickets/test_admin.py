@@ -8,12 +8,15 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, insert, select
+from werkzeug.datastructures import MultiDict
 
 from portal.demo import demo_picture
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.members import ledger
 from portal.models import utcnow
+from portal.surveys import services as surveys
+from portal.surveys.models import Invitation, Survey
 from portal.tickets import services
 from portal.tickets.models import OPEN_STATUSES, SavedReply, Ticket, TicketMessage
 from tests.factories import make_member, make_staff, make_ticket
@@ -402,3 +405,18 @@ def test_the_ticket_page_runs_the_same_queries_with_2_and_200_messages(client):
     db.session.commit()
     assert count(TicketMessage, TicketMessage.ticket_id == ticket.id) == 200
     assert queries() == few <= 10
+
+
+def test_the_satisfaction_score_shows_once_the_member_gave_it(client):
+    staff = make_staff("service")
+    mei = make_member(name="Mei Lin")
+    ticket = make_ticket(mei, status="resolved", staff=staff)
+    db.session.commit()
+    as_role(client, "operations")
+    assert "Satisfaction" not in html(client.get(base(ticket)))
+    survey = db.session.scalar(select(Survey).where(Survey.trigger == "ticket_resolved"))
+    invitation = db.session.scalar(select(Invitation).where(Invitation.member_id == mei.id))
+    rating = next(q for q in survey.questions if q.kind == "rating")
+    surveys.submit(invitation, surveys.read_answers(survey, MultiDict({f"q{rating.id}": "9"})))
+    db.session.commit()
+    assert "Satisfaction9outof10" in text(html(client.get(base(ticket)))).replace(" ", "")
