@@ -42,6 +42,7 @@ def create_app(config=None):
     from portal.surveys.automatic import register as register_survey_triggers
     from portal.surveys.timeline import register as register_surveys_activity
     from portal.surveys.views import bp as surveys_bp
+    from portal.tickets.admin import bp as tickets_admin_bp
     from portal.tickets.timeline import register as register_tickets_activity
     from portal.tickets.views import bp as tickets_bp
     from portal.uploads.views import bp as uploads_bp
@@ -93,6 +94,7 @@ def create_app(config=None):
     app.register_blueprint(surveys_admin_bp, url_prefix="/admin/surveys")
     app.register_blueprint(surveys_results_bp, url_prefix="/admin/surveys")
     app.register_blueprint(surveys_send_bp, url_prefix="/admin/surveys")
+    app.register_blueprint(tickets_admin_bp, url_prefix="/admin/tickets")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(staff_bp, url_prefix="/admin")
     app.register_blueprint(members_admin_bp, url_prefix="/admin")

@@ -242,6 +242,17 @@ def test_members_read_customer_service_records_not_work_orders():
         'Ticket %(number)s ("%(ticket_subject)s") was due its first reply by %(date)s and has none yet.',
         'Ticket %(number)s ("%(ticket_subject)s") was due to be resolved by %(date)s.',
         "Breached: no first reply on %(number)s", "Breached: %(number)s is not resolved in time",
+        # the staff's ticket pages (portal/tickets/admin.py, templates/tickets/admin/)
+        'Tickets', 'Tickets: the queue of feedback, complaints and consultations, replies and their clocks',
+        ('This ticket changed while you were writing. Read the new messages below; your text is kept. '
+         'Send it again if it still fits.'),
+        'A ticket that is “%(now)s” cannot move to “%(to)s”.',
+        'This ticket changed since you opened it. Check it, then change the status again.',
+        'The ticket is now “%(status)s”.', 'The ticket is assigned to nobody.', 'The ticket is assigned to you.',
+        'The ticket is assigned to %(name)s.', 'Ticket version',
+        'Counts are of open tickets. “Due within %(hours)s h”: the running clock passes in the next %(hours)s hours.',
+        'No tickets match these filters.', 'Assign the ticket', 'This ticket changed while you were writing',
+        'This ticket is closed: nothing more can be added.', 'Recent tickets', 'this ticket',
     }
     bad = [f"{msgid!r}: {string}" for msgid, string in chinese_messages()
            if "工單" in string and msgid not in staff_only]

@@ -467,6 +467,34 @@ def test_another_members_ticket_picture_reply_and_confirm_are_404_and_my_tickets
     db.session.expire_all()
     from portal.tickets.models import Ticket
     assert db.session.scalar(select(func.count()).select_from(Ticket).where(Ticket.member_id == bea.id)) == 1
+def test_the_tickets_staff_pages_refuse_a_member_and_change_nothing(client, two_members):
+    """Bea's ticket with a picture: Ann (a member) gets 403 on the staff queue, the ticket, its
+    picture and every post, htmx or not; nothing is written."""
+    from portal.demo import demo_picture
+    from portal.tickets import services as tickets
+    from portal.tickets.models import Ticket, TicketMessage
+
+    ann, bea, _entries = two_members
+    ticket = make_ticket(bea, subject=f"{SECRET} subject", body=f"{SECRET} body",
+                         files=[("a.png", demo_picture((1, 2, 3), (4, 5, 6), "circle"))])
+    picture = tickets.conversation(ticket, include_internal=True)[0].attachments[0]
+    db.session.commit()
+    login(client, ann.email)
+    base = f"/admin/tickets/{ticket.number}"
+    for url in ("/admin/tickets/", "/admin/tickets/?assignee=none&clock=breached", base, f"{base}?saved=1",
+                f"{base}/files/{picture.id}"):
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.get(url, headers=headers)
+            assert response.status_code == 403, url
+            assert not leaks(response.get_data(as_text=True), bea), url
+    token = csrf_token(client, "/profile")
+    for url, data in ((f"{base}/reply", {"body": "mine", "seen_version": str(ticket.version)}),
+                      (f"{base}/status", {"to": "resolved", "seen_version": str(ticket.version)}),
+                      (f"{base}/assign", {"me": "1"})):
+        assert client.post(url, data={"csrf_token": token, **data}).status_code == 403, url
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(TicketMessage)) == 1
+    assert db.session.get(Ticket, ticket.id).status == "new" and db.session.get(Ticket, ticket.id).assignee_id is None
 
 
 def test_every_route_is_covered_by_these_isolation_tests(app):
@@ -510,6 +538,8 @@ def test_every_route_is_covered_by_these_isolation_tests(app):
         "surveys_admin.update_question", "surveys_admin.delete_question", "surveys_admin.move_question",
         "surveys_results.results_page", "surveys_results.export",
         "surveys_send.send_page", "surveys_send.send", "surveys_send.progress",
+        "tickets_admin.queue", "tickets_admin.ticket", "tickets_admin.reply", "tickets_admin.status",
+        "tickets_admin.assign", "tickets_admin.attachment",
     }
     endpoints = {r.endpoint for r in app.url_map.iter_rules()}
     assert endpoints - public - covered == set()

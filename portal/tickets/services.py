@@ -526,8 +526,8 @@ def _breached(now):
     return and_(Ticket.status.in_(OPEN_STATUSES), Ticket.paused_at.is_(None), _running_due() <= now)
 
 
-def _due_soon(now):
-    hours = current_app.config["TICKET_DUE_SOON_HOURS"]
+def _due_soon(now, hours=None):
+    hours = current_app.config["TICKET_DUE_SOON_HOURS"] if hours is None else hours
     return and_(Ticket.status.in_(OPEN_STATUSES), Ticket.paused_at.is_(None), _running_due() > now,
                 _running_due() <= now + timedelta(hours=hours))
 
@@ -542,6 +542,7 @@ class QueueFilters:
     assignee_id: int | None = None
     breached: bool = False
     due_soon: bool = False
+    due_hours: float | None = None  # the due_soon window; None: TICKET_DUE_SOON_HOURS
 
 
 def queue(filters=None, now=None, limit=100, offset=0):
@@ -563,7 +564,7 @@ def queue(filters=None, now=None, limit=100, offset=0):
     if filters.breached:
         query = query.where(_breached(now))
     if filters.due_soon:
-        query = query.where(_due_soon(now))
+        query = query.where(_due_soon(now, filters.due_hours))
     paused_last = case((Ticket.paused_at.is_(None), 0), else_=1)
     query = query.order_by(paused_last, _running_due(), Ticket.id).limit(limit).offset(offset)
     return db.session.scalars(query).all()
@@ -580,10 +581,12 @@ class QueueCounts:
     due_soon: int = 0
     kinds: dict = field(default_factory=dict)
     statuses: dict = field(default_factory=dict)
+    assignees: dict = field(default_factory=dict)  # staff id → their open tickets (for `colleagues`)
 
 
-def queue_counts(now=None, staff=None):
-    """QueueCounts, in one query; `mine`: the open tickets assigned to `staff`."""
+def queue_counts(now=None, staff=None, colleagues=(), due_hours=None):
+    """QueueCounts, in one query; `mine`: the open tickets assigned to `staff`; `assignees`: those of
+    each of `colleagues`; `due_soon` within `due_hours` (None: TICKET_DUE_SOON_HOURS)."""
     now = _now(now)
     is_open = Ticket.status.in_(OPEN_STATUSES)
 
@@ -595,7 +598,8 @@ def queue_counts(now=None, staff=None):
         "unassigned": count(and_(is_open, Ticket.assignee_id.is_(None))),
         "mine": count(and_(is_open, Ticket.assignee_id == (staff.id if staff is not None else -1))),
         "breached": count(_breached(now)),
-        "due_soon": count(_due_soon(now)),
+        "due_soon": count(_due_soon(now, due_hours)),
+        **{f"assignee_{person.id}": count(and_(is_open, Ticket.assignee_id == person.id)) for person in colleagues},
         **{f"kind_{kind}": count(and_(is_open, Ticket.kind == kind)) for kind in TICKET_KINDS},
         **{f"status_{status}": count(Ticket.status == status) for status in TICKET_STATUSES},
     }
@@ -603,7 +607,20 @@ def queue_counts(now=None, staff=None):
     return QueueCounts(open=int(row["open"]), unassigned=int(row["unassigned"]), mine=int(row["mine"]),
                        breached=int(row["breached"]), due_soon=int(row["due_soon"]),
                        kinds={kind: int(row[f"kind_{kind}"]) for kind in TICKET_KINDS},
-                       statuses={status: int(row[f"status_{status}"]) for status in TICKET_STATUSES})
+                       statuses={status: int(row[f"status_{status}"]) for status in TICKET_STATUSES},
+                       assignees={person.id: int(row[f"assignee_{person.id}"]) for person in colleagues})
+
+
+def assignable_staff():
+    """The active staff a ticket can be given to (service and the team lead), by name (one query)."""
+    return db.session.scalars(select(StaffUser).where(StaffUser.role.in_(("service", "admin")), StaffUser.active)
+                              .order_by(StaffUser.name, StaffUser.id)).all()
+
+
+def recent_tickets(member, limit=5):
+    """The member's latest `limit` tickets, newest first (one query)."""
+    return db.session.scalars(select(Ticket).where(Ticket.member_id == member.id)
+                              .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)).all()
 
 
 def satisfaction_score(ticket):
