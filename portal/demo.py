@@ -312,14 +312,14 @@ def _survey_members(now):
     return members, created
 
 
-# The demo tickets (numbered in the order they were filed): whose (an email), kind, subject, first message, hours
-# ago it was filed, then what happened to it, each step (hours after filing, action, argument): "reply"
-# (Sam Service answers), "note" (an internal note), "assign" (to "service" Sam or "lead" Lee), "status"
-# (a move by Sam; "closed" with no staff, as the daily job closes it), "confirm" (the member closes it),
-# "member" (the member writes), "score" (the member answers the satisfaction survey: rating, comment).
-# Ann's complaint is left past its due time (escalate() records the breach), Mei's voucher complaint
-# waits on her reply, Ben's consultation is resolved with a score of 9. Every open ticket but Ann's is
-# due after the demo is made (Ting Lin's is due within the two hours of "due soon").
+# The demo tickets (numbered in the order they were filed): whose (an email), kind, subject, first message,
+# hours ago it was filed, then what happened to it, each step (hours after filing, action, argument):
+# "reply" (Sam Service answers), "note" (an internal note), "assign" (to "service" Sam or "lead" Lee),
+# "status" (a move by Sam; "closed" with no staff, as the daily job closes it), "confirm" (the member
+# closes it), "score" (the member answers the satisfaction survey: rating, comment). Ann's complaint is
+# left past its resolution time (escalate() records the breach and emails Sam and Lee), Mei's voucher
+# complaint waits on her reply, Ben's consultation is resolved with a score of 9. Every other open ticket
+# is due after the demo is made (Ting Lin's within the two hours of "due soon").
 TICKETS = (
     ("chen.yu@example.com", "feedback", "More weekend events in Taichung, please",
      "I would love to join your events but they are always on weekday evenings in Taipei.", 20 * 24, (
@@ -352,8 +352,9 @@ TICKETS = (
                       "check it with the store?"),
          (2, "status", "waiting_on_member"))),
     ("ann.lee@example.com", "complaint", "I was charged twice for one order",
-     "My card shows two payments for the online order I placed on Sunday.", 26, (
+     "My card shows two payments for the online order I placed on Sunday.", 30, (
          (1, "assign", "service"),
+         (2, "reply", "Sorry about this, Ann. We are checking the payments with our finance team."),
          (3, "note", "Asked finance to check the payment provider's report."))),
     ("hao.huang@example.com", "complaint", "The wrong size of tote bag arrived",
      "I redeemed the canvas tote bag but got the small one.", 9, (
