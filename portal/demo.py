@@ -373,6 +373,8 @@ TICKETS = (
      "I have to log in again every morning. Could it remember me for longer?", 2, ()),
 )
 
+TICKET_EVENTS = {"dana.hsu@example.com": "Latte art class"}  # whose ticket is about one of the demo events
+
 
 def seed_tickets(now=None):
     """Add the demo tickets when there are none, through the tickets services (each step dated when it
@@ -384,12 +386,12 @@ def seed_tickets(now=None):
              "lead": db.session.scalar(select(StaffUser).where(StaffUser.email == "lead@example.com"))}
     members = {m.email: m for m in db.session.scalars(
         select(Member).where(Member.email.in_({spec[0] for spec in TICKETS})))}
-    latte = db.session.scalar(select(Event).where(Event.title == "Latte art class"))
+    related = {e.title: e for e in db.session.scalars(select(Event).where(Event.title.in_(TICKET_EVENTS.values())))}
     for email, kind, subject, body, hours_ago, steps in sorted(TICKETS, key=lambda spec: -spec[4]):  # as filed
         member, filed = members[email], now - timedelta(hours=hours_ago)
-        related = latte if subject.startswith("The latte art class") and latte is not None else None
+        event = related.get(TICKET_EVENTS.get(email))  # the event a ticket is about (she is registered)
         with _told_at(filed):
-            ticket = tickets.open_ticket(member, kind, subject, body, event=related, now=filed)
+            ticket = tickets.open_ticket(member, kind, subject, body, event=event, now=filed)
         for hours, action, argument in steps:
             at = filed + timedelta(hours=hours)
             with _told_at(at, read=action != "reply" or hours_ago > 48):  # recent answers are news
@@ -415,9 +417,12 @@ def _ticket_step(ticket, member, staff, action, argument, at):
         rating, comment = argument
         invitation = db.session.scalar(select(Invitation).where(
             Invitation.about_type == "ticket", Invitation.about_id == ticket.id, Invitation.member_id == member.id))
-        first, second = invitation.survey.questions
+        if invitation is None:  # staff closed the satisfaction survey: nobody is asked
+            return
+        values = {q.id: rating if q.kind == "rating" else comment
+                  for q in invitation.survey.questions if q.kind in ("rating", "text")}
         surveys.mark_opened(invitation, now=at - timedelta(minutes=2))
-        surveys.submit(invitation, surveys.Answers(values={first.id: rating, second.id: comment}), "en", now=at)
+        surveys.submit(invitation, surveys.Answers(values=values), "en", now=at)
 
 
 @contextmanager
