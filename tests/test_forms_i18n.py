@@ -242,6 +242,7 @@ def test_members_read_customer_service_records_not_work_orders():
         'Ticket %(number)s ("%(ticket_subject)s") was due its first reply by %(date)s and has none yet.',
         'Ticket %(number)s ("%(ticket_subject)s") was due to be resolved by %(date)s.',
         "Breached: no first reply on %(number)s", "Breached: %(number)s is not resolved in time",
+        "Tickets", "The latest %(count)s tickets.", "No tickets yet.",  # the staff member page's part
     }
     bad = [f"{msgid!r}: {string}" for msgid, string in chinese_messages()
            if "工單" in string and msgid not in staff_only]
