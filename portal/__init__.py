@@ -42,6 +42,7 @@ def create_app(config=None):
     from portal.surveys.automatic import register as register_survey_triggers
     from portal.surveys.timeline import register as register_surveys_activity
     from portal.surveys.views import bp as surveys_bp
+    from portal.tickets import member_page as _tickets_on_the_member_page  # noqa: F401 (adds its part)
     from portal.tickets.admin import bp as tickets_admin_bp
     from portal.tickets.timeline import register as register_tickets_activity
     from portal.tickets.views import bp as tickets_bp

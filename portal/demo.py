@@ -1,10 +1,11 @@
 """Demo data for a newcomer's portal: one member with 18 months of history, the four staff roles, rewards,
-six events (with a few more members, who fill one of them), and a satisfaction survey that about forty
-more members answered."""
+six events (with a few more members, who fill one of them), a satisfaction survey that about forty
+more members answered, and a dozen tickets in every state (two of them Mei's)."""
 
 import random
 import struct
 import zlib
+from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -22,7 +23,9 @@ from portal.members.tiers import lowest_tier
 from portal.models import add_months, utcnow
 from portal.rewards.models import Reward
 from portal.surveys import services as surveys
-from portal.surveys.models import Choice, Question, Survey
+from portal.surveys.models import Choice, Invitation, Question, Survey
+from portal.tickets import services as tickets
+from portal.tickets.models import Ticket
 from portal.uploads import pictures
 
 DEMO_PASSWORD = "portal-demo"
@@ -58,6 +61,7 @@ def seed_demo():
     seed_rewards()
     created += seed_events()
     created += seed_survey()
+    seed_tickets()
     return created
 
 
@@ -306,6 +310,133 @@ def _survey_members(now):
             created.append(email)
         members.append(member)
     return members, created
+
+
+# The demo tickets (numbered in the order they were filed): whose (an email), kind, subject, first message,
+# hours ago it was filed, then what happened to it, each step (hours after filing, action, argument):
+# "reply" (Sam Service answers), "note" (an internal note), "assign" (to "service" Sam or "lead" Lee),
+# "status" (a move by Sam; "closed" with no staff, as the daily job closes it), "confirm" (the member
+# closes it), "score" (the member answers the satisfaction survey: rating, comment). Ann's complaint is
+# left past its resolution time (escalate() records the breach and emails Sam and Lee), Mei's voucher
+# complaint waits on her reply, Ben's consultation is resolved with a score of 9. Every other open ticket
+# is due after the demo is made (Ting Lin's within the two hours of "due soon").
+TICKETS = (
+    ("chen.yu@example.com", "feedback", "More weekend events in Taichung, please",
+     "I would love to join your events but they are always on weekday evenings in Taipei.", 20 * 24, (
+         (3, "reply", "Thank you! We passed this on to the events team, who plan two Taichung weekends next "
+                      "quarter."),
+         (4, "status", "resolved"), (7 * 24 + 4, "status", "closed"))),
+    ("dana.hsu@example.com", "complaint", "The latte art class moved without notice",
+     "The class time changed and I only found out at the store. Please tell us earlier next time.", 15 * 24, (
+         (1, "assign", "service"),
+         (2, "reply", "We are sorry: the change was made without an email going out. The class is back at its "
+                      "original time and you keep your place."),
+         (3, "status", "resolved"), (20, "confirm", None))),
+    ("eric.lin@example.com", "consultation", "How do I change my email address?",
+     "I have a new email address. Can I change it myself?", 10 * 24, (
+         (2, "reply", "Yes: open Profile, choose Change email and confirm the link we send to the new address."),
+         (3, "status", "resolved"), (7 * 24 + 3, "status", "closed"))),
+    ("chia-hui.lee@example.com", "feedback", "Loved the tea tasting",
+     "The spring tea tasting was wonderful. Thank you to the grower!", 6 * 24, (
+         (5, "reply", "Thank you for telling us, we passed it on to the grower."),
+         (5, "status", "resolved"), (30, "confirm", None))),
+    ("ben.wu@example.com", "consultation", "Do my points expire when my tier changes?",
+     "If I move down a tier next year, do I lose the points I have now?", 4 * 24, (
+         (3, "reply", "No: points keep their own expiry date whatever your tier. Your card page shows when "
+                      "they expire."),
+         (20, "status", "resolved"), (22, "score", (9, "Quick and clear, thank you.")))),
+    ("mei@example.com", "complaint", "My voucher was refused at the Da'an store",
+     "The cashier said my coffee voucher was not valid, but the portal shows it as unused.", 30, (
+         (1, "assign", "service"),
+         (2, "reply", "Sorry about that, Mei. Could you send us a photo of the voucher on your phone so we can "
+                      "check it with the store?"),
+         (2, "status", "waiting_on_member"))),
+    ("ann.lee@example.com", "complaint", "I was charged twice for one order",
+     "My card shows two payments for the online order I placed on Sunday.", 30, (
+         (1, "assign", "service"),
+         (2, "reply", "Sorry about this, Ann. We are checking the payments with our finance team."),
+         (3, "note", "Asked finance to check the payment provider's report."))),
+    ("hao.huang@example.com", "complaint", "The wrong size of tote bag arrived",
+     "I redeemed the canvas tote bag but got the small one.", 9, (
+         (1, "assign", "service"),
+         (2, "reply", "Sorry about that! A courier will swap it this week; we will tell you the day."))),
+    ("mei@example.com", "feedback", "A dark mode for the portal",
+     "I check my points at night: a dark mode would be easier on the eyes.", 8, (
+         (3, "reply", "Thanks Mei, a good idea: we added it to the list for the next design update."),)),
+    ("yi-chen.chang@example.com", "consultation", "Can I bring a friend to the wine tasting?",
+     "Is the online wine tasting for members only, or can a friend join on my screen?", 6, (
+         (1, "assign", "lead"),
+         (2, "reply", "A friend is welcome on your screen. Let me check whether we can send a second glass."))),
+    ("ting.lin@example.com", "consultation", "Can I move points to my husband's account?",
+     "We both shop with you. Can I give him my points?", 23, ()),
+    ("wei.chen@example.com", "feedback", "The app logs me out too often",
+     "I have to log in again every morning. Could it remember me for longer?", 2, ()),
+)
+
+TICKET_EVENTS = {"dana.hsu@example.com": "Latte art class"}  # whose ticket is about one of the demo events
+
+
+def seed_tickets(now=None):
+    """Add the demo tickets when there are none, through the tickets services (each step dated when it
+    happened), then escalate what is past its due time (Ann's complaint). Returns how many it made."""
+    now = now or utcnow()
+    if db.session.scalar(select(func.count()).select_from(Ticket)):
+        return 0
+    staff = {"service": db.session.scalar(select(StaffUser).where(StaffUser.email == "service@example.com")),
+             "lead": db.session.scalar(select(StaffUser).where(StaffUser.email == "lead@example.com"))}
+    members = {m.email: m for m in db.session.scalars(
+        select(Member).where(Member.email.in_({spec[0] for spec in TICKETS})))}
+    related = {e.title: e for e in db.session.scalars(select(Event).where(Event.title.in_(TICKET_EVENTS.values())))}
+    for email, kind, subject, body, hours_ago, steps in sorted(TICKETS, key=lambda spec: -spec[4]):  # as filed
+        member, filed = members[email], now - timedelta(hours=hours_ago)
+        event = related.get(TICKET_EVENTS.get(email))  # the event a ticket is about (she is registered)
+        with _told_at(filed):
+            ticket = tickets.open_ticket(member, kind, subject, body, event=event, now=filed)
+        for hours, action, argument in steps:
+            at = filed + timedelta(hours=hours)
+            with _told_at(at, read=action != "reply" or hours_ago > 48):  # recent answers are news
+                _ticket_step(ticket, member, staff, action, argument, at)
+    tickets.escalate(now=now)
+    db.session.flush()
+    return len(TICKETS)
+
+
+def _ticket_step(ticket, member, staff, action, argument, at):
+    sam = staff["service"]
+    if action == "reply":
+        tickets.staff_reply(ticket, sam, argument, seen_version=ticket.version, now=at)
+    elif action == "note":
+        tickets.staff_reply(ticket, sam, argument, internal=True, seen_version=ticket.version, now=at)
+    elif action == "assign":
+        tickets.assign(ticket, staff[argument], by=sam, now=at)
+    elif action == "status":
+        tickets.change_status(ticket, argument, staff=None if argument == "closed" else sam, now=at)
+    elif action == "confirm":
+        tickets.confirm_resolution(ticket, member, now=at)
+    elif action == "score":
+        rating, comment = argument
+        invitation = db.session.scalar(select(Invitation).where(
+            Invitation.about_type == "ticket", Invitation.about_id == ticket.id, Invitation.member_id == member.id))
+        if invitation is None:  # staff closed the satisfaction survey: nobody is asked
+            return
+        values = {q.id: rating if q.kind == "rating" else comment
+                  for q in invitation.survey.questions if q.kind in ("rating", "text")}
+        surveys.mark_opened(invitation, now=at - timedelta(minutes=2))
+        surveys.submit(invitation, surveys.Answers(values=values), "en", now=at)
+
+
+@contextmanager
+def _told_at(at, read=True):
+    """Date at `at` the notifications (read, unless `read` is False) and emails made inside the block."""
+    after = (db.session.scalar(select(func.max(Notification.id))) or 0,
+             db.session.scalar(select(func.max(OutboxMessage.id))) or 0)
+    yield
+    db.session.flush()
+    for notification in db.session.scalars(select(Notification).where(Notification.id > after[0])):
+        notification.created_at = at
+        notification.read_at = at if read else None
+    for message in db.session.scalars(select(OutboxMessage).where(OutboxMessage.id > after[1])):
+        message.created_at = at
 
 
 # name, name_zh, description, description_zh, points, stock (None = unlimited), minimum tier, days until

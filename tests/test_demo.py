@@ -7,11 +7,14 @@ from portal.demo import GUESTS, SURVEY_MEMBERS, SURVEY_TITLE
 from portal.events import services as events
 from portal.events.models import Event, Registration
 from portal.extensions import db
+from portal.mail.models import OutboxMessage
 from portal.members import ledger
 from portal.members.models import Member, PointsEntry
 from portal.models import utcnow
 from portal.surveys import results
 from portal.surveys.models import Invitation, Response, Survey
+from portal.tickets import services as tickets
+from portal.tickets.models import Ticket, TicketBreach
 from tests.helpers import as_staff, html, login
 
 
@@ -123,7 +126,8 @@ def test_a_sent_satisfaction_survey_with_about_forty_answers_and_mei_yet_to_answ
     assert len({r.tier_id for r in db.session.scalars(select(Response).where(Response.survey_id == survey.id))}) >= 3
 
     mei = db.session.scalar(select(Member).where(Member.email == "mei@example.com"))
-    [invitation] = db.session.scalars(select(Invitation).where(Invitation.member_id == mei.id)).all()
+    [invitation] = db.session.scalars(select(Invitation).where(Invitation.member_id == mei.id,
+                                                               Invitation.about_type == "")).all()
     assert invitation.survey_id == survey.id and invitation.answered_at is None and invitation.expires_at > utcnow()
 
     as_staff(client, "operations")
@@ -132,4 +136,47 @@ def test_a_sent_satisfaction_survey_with_about_forty_answers_and_mei_yet_to_answ
 
     app.test_cli_runner().invoke(args=["seed-demo"])  # nothing added twice
     assert db.session.scalar(select(func.count()).select_from(Survey).where(Survey.title == SURVEY_TITLE)) == 1
-    assert db.session.scalar(select(func.count()).select_from(Response)) == found.answered
+    assert db.session.scalar(select(func.count()).select_from(Response)
+                             .where(Response.survey_id == survey.id)) == found.answered
+
+
+def test_a_dozen_tickets_in_every_state_two_of_them_meis(app):
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    now = utcnow()
+    every = db.session.scalars(select(Ticket).order_by(Ticket.number)).all()
+    assert len(every) == 12 and {t.kind for t in every} == {"feedback", "complaint", "consultation"}
+    statuses = {}
+    for ticket in every:
+        statuses[ticket.status] = statuses.get(ticket.status, 0) + 1
+    assert statuses == {"new": 2, "in_progress": 4, "waiting_on_member": 1, "resolved": 1, "closed": 4}
+    assert [t.event.title for t in every if t.event] == ["Latte art class"]
+    assert all(t.created_at < now for t in every) and len({t.member_id for t in every}) == 11
+    assert [t.created_at for t in every] == sorted(t.created_at for t in every)  # numbered as filed
+
+    mei = db.session.scalar(select(Member).where(Member.email == "mei@example.com"))
+    mine = tickets.member_tickets(mei)
+    assert len(mine) == 2 and {t.status for t in mine} == {"waiting_on_member", "in_progress"}
+    [waiting] = [t for t in mine if t.status == "waiting_on_member"]
+    assert waiting.paused_at is not None and tickets.clock(waiting, now).state == "paused"
+    said = tickets.conversation(waiting, include_internal=False)
+    assert said[-1].by_staff and "photo" in said[-1].body  # staff asked her for something
+
+    [breached] = [t for t in every if t.first_response_breached_at or t.resolution_breached_at]
+    assert breached.status == "in_progress" and breached.resolution_due_at < now and breached.first_responded_at
+    assert [b.clock for b in db.session.scalars(select(TicketBreach))] == ["resolution"]
+    told = db.session.scalars(select(OutboxMessage.to_email).where(OutboxMessage.template == "ticket_breached"))
+    assert sorted(told) == ["lead@example.com", breached.assignee.email]  # the assignee and the lead, once
+    assert tickets.escalate(now=now) == {"first_response": 0, "resolution": 0, "emails": 0}  # recorded once
+    counts = tickets.queue_counts(now=now)
+    assert counts.breached == 1 and counts.due_soon == 1 and counts.open == 7
+    assert all(not tickets.clock(t, now).breached for t in every if t.is_open and t is not breached)
+
+    [resolved] = [t for t in every if t.status == "resolved"]
+    assert tickets.satisfaction_score(resolved) == 9 and resolved.first_responded_at is not None
+    closed = [t for t in every if t.status == "closed"]
+    assert all(t.resolved_at < t.closed_at and tickets.satisfaction_score(t) is None for t in closed)
+    assert all(len(tickets.history(t)) >= 3 for t in closed)
+
+    app.test_cli_runner().invoke(args=["seed-demo"])  # nothing added twice
+    assert db.session.scalar(select(func.count()).select_from(Ticket)) == 12
+    assert db.session.scalar(select(func.count()).select_from(TicketBreach)) == 1

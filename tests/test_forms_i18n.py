@@ -253,6 +253,7 @@ def test_members_read_customer_service_records_not_work_orders():
         'Counts are of open tickets. “Due within %(hours)s h”: the running clock passes in the next %(hours)s hours.',
         'No tickets match these filters.', 'Assign the ticket', 'This ticket changed while you were writing',
         'This ticket is closed: nothing more can be added.', 'Recent tickets', 'this ticket',
+        "The latest %(count)s tickets.", "No tickets yet.",  # the staff member page's part
     }
     bad = [f"{msgid!r}: {string}" for msgid, string in chinese_messages()
            if "工單" in string and msgid not in staff_only]
