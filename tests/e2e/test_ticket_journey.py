@@ -104,10 +104,13 @@ def test_mei_complains_staff_reply_and_resolve_and_her_score_reaches_the_staff_p
     expect(staff.get_by_role("status")).to_contain_text("Your reply is sent to the member.")
     expect(staff.get_by_role("region", name="Status")).to_contain_text("In progress")
     check(staff)
-    email_with_subject(mailbox, mei.email, re.compile(f"^A reply about {number}: {re.escape(subject)}$"))
+    reply_email = email_with_subject(mailbox, mei.email, re.compile(f"^A reply about {number}: {re.escape(subject)}$"))
 
-    # Mei sees the reply and the resolution clock
-    page.reload()
+    # Mei follows the email's link back to her ticket: the reply and the resolution clock
+    back = link_in(reply_email, "/tickets/")
+    assert back.endswith(f"/tickets/{number}"), back
+    page.goto(back)
+    expect(page.get_by_role("heading", name=subject, level=1)).to_be_visible()
     expect(page.get_by_text(f"Sorry about the cup, {run}.")).to_be_visible()
     expect(page.get_by_text(RESOLVE_BY)).to_be_visible()
     check(page)
@@ -155,5 +158,7 @@ def test_mei_complains_staff_reply_and_resolve_and_her_score_reaches_the_staff_p
     expect(staff.get_by_role("region", name="Status")).to_contain_text("9 out of 10")
     check(staff)
     page.goto(ticket_url)
+    expect(page.get_by_text(re.compile(r"^Resolved on "))).to_be_visible()
     expect(page.get_by_text("Your rating of our help: 9. Thank you!")).to_be_visible()
+    expect(page.get_by_role("button", name="Confirm resolution")).to_be_visible()
     check(page)
