@@ -453,6 +453,12 @@ def send_batch(message_ids, final_attempt=True):
     return counts
 
 
+def to_send(messages):
+    """The ids of the stored messages a job must send: not the None of a member who turned that email
+    off, not those held for want of an SMTP server."""
+    return [m.id for m in messages if m is not None and m.status == "queued"]
+
+
 def enqueue_batch(message_ids):
     """Send `message_ids` together (one job, one SMTP connection) once the transaction commits."""
     if message_ids:

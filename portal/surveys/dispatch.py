@@ -151,11 +151,6 @@ def _email(invitation, now, merge=None):
     return message
 
 
-def _to_send(messages):
-    """The ids of the messages a job must send (not those held for want of an SMTP server)."""
-    return [m.id for m in messages if m is not None and m.status == "queued"]
-
-
 def _not_emailed(dispatch_id):
     return (Invitation.dispatch_id == dispatch_id, Invitation.emailed_at.is_(None),
             Invitation.email_failed.is_(False))
@@ -180,7 +175,7 @@ def email_batch(dispatch_id, invitation_ids):
         merge = services.invitation_merge()
         messages = [_email(each, now, merge) for each in invitations]
         db.session.flush()  # the batch's emails and notifications in a few statements
-        outbox.enqueue_batch(_to_send(messages))  # one job, one SMTP connection, once this commits
+        outbox.enqueue_batch(outbox.to_send(messages))  # one job, one SMTP connection, once this commits
         db.session.commit()
         stored = len(messages)
     except Exception:
@@ -206,7 +201,7 @@ def _email_one_by_one(dispatch_id, invitation_ids):
         try:
             message = _email(invitation, invitation.emailed_at)
             db.session.flush()
-            outbox.enqueue_batch(_to_send([message]))
+            outbox.enqueue_batch(outbox.to_send([message]))
             db.session.commit()
             stored += 1
         except Exception:

@@ -18,10 +18,11 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, selectinload
 
 from portal.care.messages import Link, tell_member
 from portal.extensions import db
+from portal.mail import outbox
 from portal.mail.outbox import MailMerge
 from portal.members import ledger
 from portal.members.models import Member
@@ -171,13 +172,17 @@ def reminders_due(now=None):
 
 
 def send_reminders(invitation_ids, now=None):
-    """The one reminder, to each invitation still due (locked, then checked again); returns those reminded."""
+    """The one reminder, to each invitation still due (the batch locked in one query, then each
+    checked again); their emails stored together and sent by one job over one SMTP connection.
+    Returns the ids of those reminded."""
     now = now or utcnow()
-    sent, merge = [], invitation_merge(reminder=True)
-    for invitation_id in invitation_ids:
-        invitation = db.session.scalar(select(Invitation).where(Invitation.id == invitation_id).with_for_update()
-                                       .execution_options(populate_existing=True))
-        if invitation is None or invitation.reminded_at is not None or invitation.answered_at is not None:
+    sent, messages, merge = [], [], invitation_merge(reminder=True)
+    invitations = db.session.scalars(
+        select(Invitation).where(Invitation.id.in_(list(invitation_ids))).order_by(Invitation.id).with_for_update()
+        .options(selectinload(Invitation.member), selectinload(Invitation.survey))
+        .execution_options(populate_existing=True)).all()
+    for invitation in invitations:
+        if invitation.reminded_at is not None or invitation.answered_at is not None:
             continue
         member = invitation.member
         if invitation.expires_at <= now or not member.survey_emails or not member.is_active:
@@ -185,8 +190,10 @@ def send_reminders(invitation_ids, now=None):
         waited = timedelta(days=invitation.survey.reminder_days)
         if invitation.emailed_at is None or invitation.emailed_at + waited > now:
             continue
-        send_invitation(invitation, now, reminder=True, merge=merge)
+        messages.append(send_invitation(invitation, now, reminder=True, enqueue=False, merge=merge).message)
         sent.append(invitation.id)
+    db.session.flush()  # the batch's emails and notifications in a few statements
+    outbox.enqueue_batch(outbox.to_send(messages))
     return sent
 
 

@@ -157,7 +157,9 @@ def test_rq_cron_schedules_each_job_in_utc(redis, monkeypatch):
         "sweep-outbox": ("jobs.mail.sweep_outbox", "mail", None, 300),
         "event-reminders": ("jobs.events.send_event_reminders", "default", None, 600),
         "survey-reminders": ("jobs.surveys.send_survey_reminders", "default", None, 3600),
-        # Asia/Taipei is UTC+8 all year: 01:00, 01:10 and 08:00 there.
+        "ticket-escalation": ("jobs.tickets.escalate_tickets", "default", None, 300),
+        # Asia/Taipei is UTC+8 all year: 01:00, 01:10, 03:00 and 08:00 there.
+        "close-resolved-tickets": ("jobs.tickets.close_resolved_tickets", "default", "0 19 * * *", None),
         "expire-points": ("jobs.points.expire_points", "default", "0 17 * * *", None),
         "expiry-notices": ("jobs.points.send_expiry_notices", "default", "10 17 * * *", None),
         "birthdays": ("jobs.care.greet_birthdays", "default", "0 0 * * *", None),
