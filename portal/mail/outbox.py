@@ -15,7 +15,7 @@ from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import Compat32
-from email.utils import formataddr, parseaddr
+from email.utils import formataddr, formatdate, parseaddr
 from io import BytesIO
 
 from flask import current_app, has_request_context, render_template, url_for
@@ -245,18 +245,33 @@ def _header(value, name):
     return value if value.isascii() else Header(value, "utf-8", header_name=name).encode(maxlinelen=75)
 
 
-def _address(to_name, to_email):
-    """The To header for one address, or UnbuildableEmail."""
+def envelope_address(address):
+    """`address` as SMTP carries it: a domain in another script as IDNA (punycode); UnbuildableEmail
+    for a local part that is not ASCII (it would need SMTPUTF8, which the portal does not use)."""
+    local, _at, domain = address.rpartition("@")
+    if address.isascii():
+        return address
+    if not local.isascii():
+        raise UnbuildableEmail(f"{address!r} has a local part that is not ASCII: it cannot be sent without SMTPUTF8.")
     try:
-        address = Address(addr_spec=to_email)
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError as error:
+        raise UnbuildableEmail(f"{address!r} has a domain that is not a valid international name.") from error
+
+
+def _address(name, address, header):
+    """A From or To header for one address, or UnbuildableEmail."""
+    address = envelope_address(address)
+    try:
+        parsed = Address(addr_spec=address)
     except (ValueError, IndexError) as error:
-        raise UnbuildableEmail(f"{to_email!r} is not an email address that can be written in the To header.") \
+        raise UnbuildableEmail(f"{address!r} is not an email address that can be written in the {header} header.") \
             from error
-    if not address.domain or address.addr_spec != to_email:
-        raise UnbuildableEmail(f"{to_email!r} is not an email address that can be written in the To header.")
-    if to_name and not to_name.isascii():
-        return f"{_header(to_name, 'To')} <{to_email}>"
-    return formataddr((to_name, to_email)) if to_name else to_email
+    if not parsed.domain or parsed.addr_spec != address:
+        raise UnbuildableEmail(f"{address!r} is not an email address that can be written in the {header} header.")
+    if name and not name.isascii():
+        return f"{_header(name, header)} <{address}>"
+    return formataddr((name, address)) if name else address
 
 
 def build_email(message):
@@ -286,8 +301,9 @@ def build_email(message):
             email.attach(part)
     else:
         email = body
-    email["From"] = current_app.config["MAIL_FROM"]
-    email["To"] = _address(to_name, to_email)
+    email["From"] = _address(*parseaddr(current_app.config["MAIL_FROM"]), "From")
+    email["To"] = _address(to_name, to_email, "To")
+    email["Date"] = formatdate((message.created_at or utcnow()).timestamp(), usegmt=True)
     email["Subject"] = _header(_one_line(message.subject, "subject"), "Subject")
     email["Message-ID"] = message.message_id
     email["Content-Language"] = message.language.replace("_", "-")
@@ -325,7 +341,7 @@ def transmit(smtp, email, recipient, sender=None):
 
 def envelope_sender():
     """The address of MAIL_FROM, for the SMTP envelope."""
-    return parseaddr(current_app.config["MAIL_FROM"])[1]
+    return envelope_address(parseaddr(current_app.config["MAIL_FROM"])[1])
 
 
 def deliver(email, recipient):
@@ -353,7 +369,7 @@ def send_message(message_id, final_attempt=True):
         log.error("outbox #%s cannot be sent: %s", message.id, error)
         return "failed"
     try:
-        deliver(email, message.to_email)
+        deliver(email, envelope_address(message.to_email))
     except (OSError, smtplib.SMTPException) as error:
         message.status = "failed" if final_attempt else "queued"
         message.last_error = f"{type(error).__name__}: {error}"[:2000]
@@ -397,7 +413,7 @@ def send_batch(message_ids, final_attempt=True):
                                       .options(selectinload(OutboxMessage.attachments))
                                       .execution_options(populate_existing=True)):
         try:
-            emails[message.id], recipients[message.id] = build_email(message), message.to_email
+            emails[message.id], recipients[message.id] = build_email(message), envelope_address(message.to_email)
         except UnbuildableEmail as error:
             unbuildable[message.id] = error
     db.session.rollback()

@@ -2,6 +2,7 @@
 
 import email
 import email.policy
+import email.utils
 import logging
 from datetime import timedelta
 from email.header import decode_header, make_header
@@ -269,3 +270,25 @@ def test_an_email_keeps_long_headers_on_one_line_and_encodes_what_is_not_ascii(a
 
     assert decoded("Subject") == message.subject and decoded("To") == f"{mei.name} <{mei.email}>"
     assert parsed["List-Unsubscribe"] == f"<{message.unsubscribe_url}>"
+
+
+def test_an_address_in_another_script_goes_as_punycode_and_one_that_cannot_fails_alone(app, smtp_up, mailbox):
+    idn = outbox.queue_email("verify_email", "mei@例え.jp", {"name": "Mei", "link": LINK, "hours": 24},
+                             to_name="Mei Lin")
+    local = outbox.queue_email("verify_email", "美玲@example.com", {"name": "Mei", "link": LINK, "hours": 24},
+                               to_name="Mei Lin")
+    db.session.commit()
+    assert reload(idn).status == "sent"
+    [received] = mailbox.to("mei@xn--r8jz45g.jp")
+    assert received["To"].addresses[0].domain == "xn--r8jz45g.jp"
+    assert reload(local).status == "failed" and "SMTPUTF8" in local.last_error
+
+
+def test_a_from_name_in_chinese_keeps_its_address_readable_and_every_email_has_a_date(app, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_FROM", "會員服務 <portal@example.com>")
+    raw = outbox.build_email(queue_verification(email="mei@example.com")).as_bytes(policy=outbox.SMTP_LINES)
+    parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
+    assert parsed["From"].endswith(" <portal@example.com>")
+    assert str(make_header(decode_header(parsed["From"]))) == "會員服務 <portal@example.com>"
+    assert email.utils.parsedate_to_datetime(parsed["Date"]).tzinfo is not None
+    assert outbox.envelope_sender() == "portal@example.com"
