@@ -15,17 +15,20 @@ MO := $(PO:.po=.mo)
 run: $(VENV)/.runtime $(MO)
 	@bash scripts/run.sh
 
+# Two pytest-xdist workers (the CI machine has 2 cores), a test file each at a time.
+XDIST := -n 2 --dist loadfile
+
 test: $(VENV)/.dev $(MO) browser lint
-	$(BIN)/pytest
+	$(BIN)/pytest $(XDIST)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check portal jobs tests migrations scripts wsgi.py
 
 unit: $(VENV)/.dev $(MO)
-	$(BIN)/pytest -m "not e2e"
+	$(BIN)/pytest $(XDIST) -m "not e2e"
 
 e2e: $(VENV)/.dev $(MO) browser
-	$(BIN)/pytest tests/e2e
+	$(BIN)/pytest $(XDIST) tests/e2e
 
 worker: $(VENV)/.runtime $(MO)
 	$(BIN)/python -m jobs.worker

@@ -17,7 +17,16 @@ from aiosmtpd.controller import Controller
 
 CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+def _redis_url():
+    """TEST_REDIS_URL (db 13 by default), one database further for each pytest-xdist worker (gw1: 14):
+    the job tests empty theirs."""
+    base, _slash, number = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13").rpartition("/")
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+    return f"{base}/{int(number or 0) + worker}"
+
+
+REDIS_URL = _redis_url()
 
 
 def unavailable(what):
