@@ -54,6 +54,7 @@ ALLOWED = {
 }
 PRIORITY_BENEFIT = "priority_support"
 SURVEY_TRIGGER = "ticket_resolved"
+PICTURE_FOLDER = "tickets"  # the pictures' subfolder of UPLOAD_DIR: never served by the public /pictures route
 UNASSIGNED = 0  # queue(assignee_id=UNASSIGNED): the tickets nobody holds
 
 # What each refusal code says to the member (the form shows it next to the field it names).
@@ -187,7 +188,7 @@ def check_files(files):
 
 def _attach(ticket, message, uploads):
     for upload in uploads:
-        stored = pictures.store(upload.data, current_app.config["TICKET_ATTACHMENT_BYTES"])
+        stored = pictures.store(upload.data, current_app.config["TICKET_ATTACHMENT_BYTES"], PICTURE_FOLDER)
         db.session.add(TicketAttachment(ticket_id=ticket.id, message=message, stored_name=stored,
                                         content_type=pictures.mime_type(stored), size=len(upload.data),
                                         original_name=upload.filename.replace("\\", "/").rpartition("/")[2][:200]))

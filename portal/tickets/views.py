@@ -157,7 +157,7 @@ def send_picture(picture):
     not sniffed (staff pages serve it the same way)."""
     if not pictures.NAME.match(picture.stored_name):
         abort(404)
-    response = send_from_directory(current_app.config["UPLOAD_DIR"], picture.stored_name,
+    response = send_from_directory(pictures.upload_dir(services.PICTURE_FOLDER), picture.stored_name,
                                    mimetype=picture.content_type, as_attachment=False,
                                    download_name=picture.original_name or picture.stored_name, max_age=0,
                                    conditional=False, etag=False)

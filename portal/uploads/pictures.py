@@ -112,8 +112,17 @@ def _webp(data):
     return None
 
 
-def upload_dir():
+FOLDER = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+def upload_dir(folder=None):
+    """UPLOAD_DIR, or its subfolder `folder` (a plain name): pictures kept there are out of reach of the
+    public /pictures/<name> route, which serves only UPLOAD_DIR itself; their feature serves them."""
     path = Path(current_app.config["UPLOAD_DIR"])
+    if folder is not None:
+        if not FOLDER.match(folder):
+            raise ValueError(f"not a folder name: {folder!r}")
+        path = path / folder
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -128,13 +137,22 @@ def named_as(picture, filename):
     return extension in NAME_EXTENSIONS[picture.kind]
 
 
-def store(data, max_bytes=None):
+def store(data, max_bytes=None, folder=None):
     """Check `data` is a picture we accept (at most `max_bytes`, by default MAX_PICTURE_BYTES) and
-    save it under a new random name; returns the name."""
+    save it under a new random name (in the subfolder `folder` of UPLOAD_DIR, if given: see
+    upload_dir()); returns the name."""
     picture = inspect(data, max_bytes)
     name = f"{secrets.token_urlsafe(18)}.{EXTENSIONS[picture.kind]}"
-    (upload_dir() / name).write_bytes(data)
+    (upload_dir(folder) / name).write_bytes(data)
     return name
+
+
+def remove(names, folder=None):
+    """Delete the stored pictures `names` (of the subfolder `folder`), those that exist; for files
+    written by a transaction that did not commit."""
+    for name in names:
+        if NAME.match(name or ""):
+            (upload_dir(folder) / name).unlink(missing_ok=True)
 
 
 def mime_type(name):

@@ -6,6 +6,7 @@ number of queries whatever the number of tickets and messages."""
 import io
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from markupsafe import Markup
@@ -361,6 +362,20 @@ def test_the_ticket_and_its_pictures_are_the_members_alone(client, mei):
     assert client.post(f"/tickets/{ticket.number}/confirm",
                        data={"csrf_token": csrf_token(client, "/tickets")}).status_code == 404
     assert client.get("/tickets/T-2099-999999").status_code == 404
+
+
+def test_a_tickets_picture_is_out_of_reach_of_the_public_pictures_route(client, mei):
+    ticket = make_ticket(mei, files=[("cup.png", png())])
+    attachment = db.session.scalar(select(TicketAttachment).where(TicketAttachment.ticket_id == ticket.id))
+    db.session.commit()
+    stored = attachment.stored_name
+    assert not (Path(client.application.config["UPLOAD_DIR"]) / stored).exists()
+    assert (Path(client.application.config["UPLOAD_DIR"]) / services.PICTURE_FOLDER / stored).read_bytes() == png()
+    assert client.get(f"/pictures/{stored}").status_code == 404  # logged out
+    login(client, mei.email)
+    assert client.get(f"/pictures/{stored}").status_code == 404  # even for its member: only the tickets route
+    assert client.get(f"/pictures/{services.PICTURE_FOLDER}/{stored}").status_code == 404
+    assert client.get(f"/tickets/{ticket.number}/files/{attachment.id}").data == png()
 
 
 def test_staff_cannot_use_the_members_routes(client, mei):
