@@ -12,9 +12,9 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from werkzeug.routing import BuildError
 
 from portal import dates
@@ -23,6 +23,7 @@ from portal.auth.models import StaffUser
 from portal.care.messages import Link, tell_member
 from portal.events.models import Registration
 from portal.extensions import db
+from portal.forms import CONTROL, CONTROL_IN_TEXT
 from portal.mail.outbox import external_url, queue_email
 from portal.members.models import Benefit, Member
 from portal.models import utcnow
@@ -151,9 +152,11 @@ def next_number(now=None):
     return f"T-{year}-{last:06d}"
 
 
-def _clean_text(text, limit, code):
+def _clean_text(text, limit, code, control=CONTROL_IN_TEXT):
+    """The text without its surrounding blanks; TicketRefused(code) when empty, longer than `limit` or
+    holding control characters (`control`: NUL cannot even be stored in PostgreSQL)."""
     text = (text or "").replace("\r\n", "\n").strip()
-    if not text or len(text) > limit:
+    if not text or len(text) > limit or control.search(text):
         raise TicketRefused(code)
     return text
 
@@ -186,12 +189,38 @@ def check_files(files):
     return uploads
 
 
+def _original_name(filename):
+    """The name the member's file had, without folders or control characters (it goes in a header)."""
+    return CONTROL.sub("", filename.replace("\\", "/").rpartition("/")[2])[:200]
+
+
 def _attach(ticket, message, uploads):
+    """Store the pictures (after every check, the last write of the caller) and their rows; the files
+    are deleted again if the transaction does not commit (see _forget_unsaved_files)."""
+    written = db.session().info.setdefault(WRITTEN_FILES, [])
     for upload in uploads:
         stored = pictures.store(upload.data, current_app.config["TICKET_ATTACHMENT_BYTES"], PICTURE_FOLDER)
+        written.append(pictures.path_of(stored, PICTURE_FOLDER))
         db.session.add(TicketAttachment(ticket_id=ticket.id, message=message, stored_name=stored,
                                         content_type=pictures.mime_type(stored), size=len(upload.data),
-                                        original_name=upload.filename.replace("\\", "/").rpartition("/")[2][:200]))
+                                        original_name=_original_name(upload.filename)))
+
+
+WRITTEN_FILES = "tickets.written_files"  # session.info: the pictures written in the session's transaction
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_saved_files(session):
+    session.info.pop(WRITTEN_FILES, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_unsaved_files(session, transaction):
+    """A transaction that ends without a commit (rolled back, or the session closed) takes the pictures
+    it wrote with it: their rows are gone, so their files go too."""
+    if transaction.parent is None and session.info.get(WRITTEN_FILES):
+        for path in session.info.pop(WRITTEN_FILES):
+            path.unlink(missing_ok=True)
 
 
 def _add_message(ticket, body, now, *, member=None, staff=None, internal=False):
@@ -224,7 +253,7 @@ def open_ticket(member, kind, subject, body, *, event=None, redemption=None, fil
     now = _now(now)
     if kind not in TICKET_KINDS:
         raise TicketRefused("kind")
-    subject = _clean_text(subject, MAX_SUBJECT, "subject")
+    subject = _clean_text(subject, MAX_SUBJECT, "subject", CONTROL)  # one line
     body = _clean_text(body, MAX_BODY, "body")
     uploads = check_files(files)
     if event is not None and db.session.scalar(select(Registration.id).where(
@@ -242,12 +271,13 @@ def open_ticket(member, kind, subject, body, *, event=None, redemption=None, fil
     db.session.add(ticket)
     db.session.flush()
     message = _add_message(ticket, body, now, member=member)
-    _attach(ticket, message, uploads)
     db.session.add(TicketEvent(ticket_id=ticket.id, from_status=None, to_status="new", at=now, member_id=member.id))
     tell_member(member, "ticket_received", {
         "name": member.first_name, "number": ticket.number, "ticket_subject": ticket.subject, "kind": ticket.kind,
         "due_at": ticket.first_response_due_at,
     }, kind="account", link=_ticket_link(ticket))
+    db.session.flush()
+    _attach(ticket, message, uploads)  # the files last, once the rest is written
     db.session.flush()
     return ticket
 
@@ -330,7 +360,8 @@ def member_reply(ticket, member, body, files=(), now=None):
     if ticket.status in ("waiting_on_member", "resolved"):
         _move(ticket, "in_progress", now, member=member)
     message = _add_message(ticket, body, now, member=member)
-    _attach(ticket, message, uploads)
+    db.session.flush()
+    _attach(ticket, message, uploads)  # the files last, once the rest is written
     db.session.flush()
     return message
 

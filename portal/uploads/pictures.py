@@ -147,12 +147,11 @@ def store(data, max_bytes=None, folder=None):
     return name
 
 
-def remove(names, folder=None):
-    """Delete the stored pictures `names` (of the subfolder `folder`), those that exist; for files
-    written by a transaction that did not commit."""
-    for name in names:
-        if NAME.match(name or ""):
-            (upload_dir(folder) / name).unlink(missing_ok=True)
+def path_of(name, folder=None):
+    """Where store() put the picture `name` (in the subfolder `folder`)."""
+    if not NAME.match(name or ""):
+        raise ValueError(f"not a stored picture's name: {name!r}")
+    return upload_dir(folder) / name
 
 
 def mime_type(name):

@@ -107,6 +107,24 @@ def test_filing_a_ticket_with_a_picture_redirects_to_it_with_its_number_and_emai
     assert f"/tickets/{ticket.number}/files/{attachment.id}" in page
 
 
+def test_control_characters_are_refused_before_any_picture_is_written(mei_client, mei):
+    folder = Path(mei_client.application.config["UPLOAD_DIR"]) / services.PICTURE_FOLDER
+    before = set(folder.iterdir()) if folder.exists() else set()
+    response = file_ticket(mei_client, body="Broken\x00cup", files=[("cup.png", png())])
+    assert response.status_code == 422 and "Write a message of 1 to 10,000 characters." in html(response)
+    nothing_saved()
+    assert (set(folder.iterdir()) if folder.exists() else set()) == before
+
+
+def test_a_picture_named_with_a_line_break_is_served(mei_client, mei):
+    ticket = make_ticket(mei, files=[("a\nb.png", png())])  # was a 500: a line break in a header
+    db.session.commit()
+    attachment = db.session.scalar(select(TicketAttachment))
+    assert attachment.original_name == "ab.png"
+    response = mei_client.get(f"/tickets/{ticket.number}/files/{attachment.id}")
+    assert response.status_code == 200 and "ab.png" in response.headers["Content-Disposition"]
+
+
 def test_filing_with_htmx_redirects_through_the_header(mei_client, mei):
     token = csrf_token(mei_client, "/tickets/new")
     response = mei_client.post("/tickets/new", headers=HTMX, data={

@@ -6,6 +6,7 @@ queue's order, filters and counts in a fixed number of queries."""
 
 from datetime import UTC, datetime, timedelta
 from itertools import product
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -133,6 +134,13 @@ BAD_INPUT = [
     ({"body": ""}, "body"),
     ({"body": " \n "}, "body"),
     ({"body": "x" * 10_001}, "body"),
+    ({"subject": "Broken\x00cup"}, "subject"),  # NUL: PostgreSQL cannot store it (was a 500 at flush)
+    ({"subject": "Broken\ncup"}, "subject"),
+    ({"subject": "Broken\x1bcup"}, "subject"),
+    ({"body": "It broke\x00"}, "body"),
+    ({"body": "It \x08broke"}, "body"),
+    ({"body": "It broke\x7f"}, "body"),
+    ({"body": "It\x0bbroke", "files": [("a.png", PNG)]}, "body"),
     ({"files": [("a.png", PNG)] * 4}, "files"),
     ({"files": [("notes.png", b"just some text, not a picture")]}, "file_type"),
     ({"files": [("empty.png", b"")]}, "file_type"),
@@ -161,6 +169,59 @@ def test_the_limits_themselves_are_accepted(app):
     ticket = make_ticket(subject="s" * 200, body="b" * 10_000, files=[("a.png", five_mb), ("b.PNG", PNG),
                                                                       ("c.png", PNG)])
     assert len(ticket.subject) == 200 and count(TicketAttachment) == 3
+
+
+def test_control_characters_in_replies_are_refused_with_nothing_saved(app):
+    staff = make_staff("service")
+    ticket = make_ticket(body="Tabs\tand\nline breaks\r\nare fine")
+    assert services.conversation(ticket, include_internal=False)[0].body == "Tabs\tand\nline breaks\nare fine"
+    before = written()
+    for body in ("Hello\x00", "\x1b[31mred", "a\x0cb"):
+        with pytest.raises(TicketRefused) as refused:
+            services.member_reply(ticket, ticket.member, body, files=[("a.png", PNG)])
+        assert refused.value.code == "body"
+        with pytest.raises(TicketRefused) as refused:
+            services.staff_reply(ticket, staff, body, seen_version=ticket.version)
+        assert refused.value.code == "body"
+    assert written() == before
+
+
+def test_a_pictures_name_loses_its_folders_and_control_characters(app):
+    ticket = make_ticket(files=[("C:\\photos\\a\nb\x00.png", PNG), ("../x/\x7fcup\r.png", PNG)])
+    names = [a.original_name for a in services.conversation(ticket, include_internal=False)[0].attachments]
+    assert names == ["ab.png", "cup.png"]
+
+
+def stored_pictures(app):
+    folder = Path(app.config["UPLOAD_DIR"]) / services.PICTURE_FOLDER
+    return set(folder.iterdir()) if folder.exists() else set()
+
+
+def test_a_failure_after_the_pictures_are_written_leaves_no_file(app, monkeypatch):
+    mei = make_member()
+    ticket = make_ticket(mei)
+    db.session.commit()
+    before = stored_pictures(app)
+    attach = services._attach
+
+    def attach_then_fail(*args):
+        attach(*args)
+        assert len(stored_pictures(app) - before) == 2  # written…
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "_attach", attach_then_fail)
+    with pytest.raises(RuntimeError):
+        services.open_ticket(mei, "complaint", "Cup", "Broken", files=[("a.png", PNG), ("b.png", PNG)])
+    db.session.rollback()
+    assert stored_pictures(app) == before  # …and gone with the transaction
+    with pytest.raises(RuntimeError):
+        services.member_reply(ticket, mei, "Another photo", files=[("a.png", PNG), ("b.png", PNG)])
+    db.session.remove()  # the request's end closes the session without a commit
+    assert stored_pictures(app) == before
+    monkeypatch.setattr(services, "_attach", attach)
+    services.member_reply(db.session.merge(ticket), db.session.merge(mei), "Kept", files=[("a.png", PNG)])
+    db.session.commit()
+    assert len(stored_pictures(app) - before) == 1  # a committed picture stays
 
 
 # --- the status machine ------------------------------------------------------------------------------
