@@ -21,7 +21,7 @@ from portal.presentation import TICKET_STATUS_NAMES
 from portal.tickets import services
 from portal.tickets.admin_forms import AssignForm, ReplyForm, StatusForm
 from portal.tickets.models import TICKET_KINDS, TICKET_STATUSES, SavedReply
-from portal.tickets.views import send_picture
+from portal.uploads import pictures
 
 bp = Blueprint("tickets_admin", __name__)
 
@@ -249,4 +249,5 @@ def attachment(number, attachment_id):
     """A picture of the ticket, for staff only: never cached, never sniffed."""
     found = _ticket(number)
     picture = services.attachment_of(found, attachment_id) or abort(404)
-    return send_picture(picture)
+    return pictures.send_private(picture.stored_name, services.PICTURE_FOLDER, picture.content_type,
+                                 picture.original_name)

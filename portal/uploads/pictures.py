@@ -12,7 +12,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app, request
+from flask import abort, current_app, request, send_from_directory
 
 EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
 MIME_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
@@ -152,6 +152,18 @@ def path_of(name, folder=None):
     if not NAME.match(name or ""):
         raise ValueError(f"not a stored picture's name: {name!r}")
     return upload_dir(folder) / name
+
+
+def send_private(name, folder, mimetype, download_name):
+    """The stored picture `name` of the subfolder `folder` inline, under `download_name`: for a route
+    that checked who may see it; not cached, not sniffed. 404 for a name store() does not give."""
+    if not NAME.match(name or ""):
+        abort(404)
+    response = send_from_directory(upload_dir(folder), name, mimetype=mimetype, as_attachment=False,
+                                   download_name=download_name or name, max_age=0, conditional=False, etag=False)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def mime_type(name):
