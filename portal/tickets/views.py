@@ -106,6 +106,7 @@ def ticket(number):
 
 @bp.post("/tickets/<number>/reply")
 @member_required
+@limiter.limit(lambda: current_app.config["TICKET_REPLY_LIMIT"], key_func=account_key)
 def reply(number):
     """The member writes on their ticket; waiting on them or resolved, it reopens (the clock runs again)."""
     member = _member()

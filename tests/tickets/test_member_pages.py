@@ -198,6 +198,19 @@ def test_new_tickets_are_limited_per_member(app, mei_client, mei):
     assert count(Ticket) == 2
 
 
+def test_replies_are_limited_per_member(app, mei_client, mei):
+    ticket = make_ticket(mei)
+    db.session.commit()
+    app.config["TICKET_REPLY_LIMIT"] = "2 per hour"
+    try:
+        assert reply(mei_client, ticket).status_code == 303
+        assert reply(mei_client, ticket).status_code == 303
+        assert reply(mei_client, ticket).status_code == 429
+    finally:
+        app.config["TICKET_REPLY_LIMIT"] = "30 per hour"
+    assert count(TicketMessage) == 3  # the first message and two replies
+
+
 # ---- My tickets -------------------------------------------------------------------------------------
 
 def test_my_tickets_lists_the_members_own_tickets_with_status_and_clock(mei_client, mei):
