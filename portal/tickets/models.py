@@ -53,6 +53,7 @@ class Ticket(db.Model):
     first_response_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     first_responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the first public staff reply
     resolution_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolution_hours: Mapped[float]  # the resolution time it got when filed: a reopening restarts with it
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set while waiting_on_member
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

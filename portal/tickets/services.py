@@ -262,10 +262,12 @@ def open_ticket(member, kind, subject, body, *, event=None, redemption=None, fil
     if redemption is not None and redemption.member_id != member.id:
         raise TicketRefused("redemption")
     priority = has_priority(member)
-    first_due, resolution_due = sla.due_times(kind, priority, now, _targets())
+    targets = _targets()
+    first_due, resolution_due = sla.due_times(kind, priority, now, targets)
     ticket = Ticket(number=next_number(now), member_id=member.id, kind=kind, subject=subject, status="new",
                     event_id=event.id if event else None, redemption_id=redemption.id if redemption else None,
                     priority=priority, first_response_due_at=first_due, resolution_due_at=resolution_due,
+                    resolution_hours=sla.resolution_hours(kind, priority, targets),
                     version=0, created_at=now, updated_at=now)
     ticket.member = member
     db.session.add(ticket)
@@ -312,7 +314,7 @@ def _move(ticket, to, now, *, staff=None, member=None):
     elif before == "waiting_on_member":
         sla.resume(ticket, now)
     if before == "resolved" and to == "in_progress":  # reopened: the resolution clock starts again
-        sla.restart_resolution(ticket, now, _targets())
+        sla.restart_resolution(ticket, now)
         ticket.resolved_at = None
         ticket.resolution_breached_at = None
     if to == "resolved":

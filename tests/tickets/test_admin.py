@@ -206,7 +206,7 @@ def bulk_tickets(member, count, start=0):
     rows = [dict(number=f"T-{year}-{900000 + start + n:06d}", member_id=member.id, kind="feedback",
                  subject=f"Bulk {n}", status=OPEN_STATUSES[n % 2], priority=False,
                  first_response_due_at=now + timedelta(minutes=n), resolution_due_at=now + timedelta(hours=48),
-                 version=1, created_at=now, updated_at=now) for n in range(count)]
+                 resolution_hours=48, version=1, created_at=now, updated_at=now) for n in range(count)]
     db.session.execute(insert(Ticket), rows)
     db.session.commit()
 

@@ -106,6 +106,20 @@ def test_a_changed_setting_applies_only_to_tickets_filed_after_it(app):
     db.session.expire_all()
     assert old.resolution_due_at == NOW + timedelta(hours=24)
     assert new.resolution_due_at == NOW + timedelta(hours=8)
+    # Reopened while the setting is changed again, the old ticket restarts with its own 24 hours.
+    staff = make_staff("service")
+    app.config["TICKET_COMPLAINT_HOURS"] = 4
+    try:
+        later = NOW + timedelta(days=2)
+        services.change_status(old, "resolved", staff=staff, now=later)
+        services.member_reply(old, old.member, "Still broken.", now=later + timedelta(hours=1))
+        services.change_status(new, "resolved", staff=staff, now=later)
+        services.change_status(new, "in_progress", staff=staff, now=later + timedelta(hours=1))
+    finally:
+        app.config["TICKET_COMPLAINT_HOURS"] = 24
+    db.session.expire_all()
+    assert (old.status, old.resolution_due_at) == ("in_progress", later + timedelta(hours=25))
+    assert (new.status, new.resolution_due_at) == ("in_progress", later + timedelta(hours=9))
 
 
 def test_an_event_and_a_voucher_must_be_the_members_own(app):
