@@ -462,7 +462,8 @@ def _notice(ticket, clock, due_at, now):
 
 def escalate(now=None):
     """Mark every open, running ticket whose first-response or resolution due time passed as
-    breached and email the assignee (or the service group) and the team lead, once per breach.
+    breached and email the assignee (or the service group) and the team lead, once per breach (one
+    email per ticket and person naming the clocks it breached).
     Returns {"first_response": n, "resolution": n, "emails": n}."""
     now = _now(now)
     running = and_(Ticket.status.in_(OPEN_STATUSES), Ticket.paused_at.is_(None))
@@ -483,16 +484,20 @@ def escalate(now=None):
         if ticket.resolution_due_at <= now and ticket.resolution_breached_at is None:
             ticket.resolution_breached_at = now
             breaches.append(("resolution", ticket.resolution_due_at))
-        for clock, due_at in breaches:
-            if not _notice(ticket, clock, due_at, now):
-                continue
+        noticed = [(clock, due_at) for clock, due_at in breaches if _notice(ticket, clock, due_at, now)]
+        for clock, _due_at in noticed:
             counts[clock] += 1
-            for person in _breach_recipients(ticket):
-                queue_email("ticket_breached", person.email, {
-                    "name": person.name, "number": ticket.number, "ticket_subject": ticket.subject, "kind": ticket.kind,
-                    "clock": clock, "due_at": due_at, "link": _staff_link(ticket),
-                }, language=person.language, to_name=person.name, kind="account")
-                counts["emails"] += 1
+        if not noticed:
+            continue
+        # One email per person for the ticket, naming every clock it breached in this run (an untouched
+        # complaint breaches its first response and its resolution at the same moment).
+        for person in _breach_recipients(ticket):
+            queue_email("ticket_breached", person.email, {
+                "name": person.name, "number": ticket.number, "ticket_subject": ticket.subject, "kind": ticket.kind,
+                "breaches": [{"clock": clock, "due_at": due_at} for clock, due_at in noticed],
+                "link": _staff_link(ticket),
+            }, language=person.language, to_name=person.name, kind="account")
+            counts["emails"] += 1
     db.session.flush()
     return counts
 

@@ -410,6 +410,22 @@ def test_a_breach_is_noticed_and_emailed_once(app):
     assert services.escalate(NOW + timedelta(hours=101))["resolution"] == 1
 
 
+def test_both_clocks_breached_at_once_make_one_email_per_person_naming_both(app):
+    lead, service = make_staff("admin"), make_staff("service", language="zh_Hant")
+    ticket = make_ticket(kind="complaint", now=NOW)  # 24 h to the first reply and 24 h to resolve
+    counts = services.escalate(NOW + timedelta(hours=25))
+    assert counts == {"first_response": 1, "resolution": 1, "emails": 2}  # the service group and the lead
+    assert [(b.clock, b.due_at) for b in db.session.scalars(select(TicketBreach).order_by(TicketBreach.clock))] == [
+        ("first_response", NOW + timedelta(hours=24)), ("resolution", NOW + timedelta(hours=24))]
+    [mail] = emails("ticket_breached", lead.email)
+    assert mail.subject.endswith(f"Breached: no first reply on {ticket.number}, and it is not resolved in time")
+    for text in (mail.body_text, mail.body_html):
+        assert "was due its first reply by" in text and "was due to be resolved by" in text
+    [chinese] = emails("ticket_breached", service.email)
+    assert ticket.number in chinese.subject and "Breached" not in chinese.subject
+    assert services.escalate(NOW + timedelta(hours=26))["emails"] == 0  # still once per breach
+
+
 def test_a_paused_or_resolved_ticket_is_not_escalated(app):
     make_staff("admin")
     make_ticket(status="waiting_on_member", now=NOW)
