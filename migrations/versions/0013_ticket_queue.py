@@ -1,5 +1,7 @@
 """ticket queue: the resolution hours a ticket got when it was filed (a reopened ticket's clock
-restarts with them, whatever the settings say since)
+restarts with them, whatever the settings say since); the due time of the running clock, which
+the staff queue sorts and filters by, with its index (which replaces the two on status and each
+clock's due time: the running one is what the queue and its counts read)
 
 Revision ID: 0013
 Revises: 0012
@@ -9,6 +11,8 @@ Create Date: 2026-12-02 20:30:00
 from alembic import op
 import sqlalchemy as sa
 from flask import current_app
+
+import portal.models
 
 
 # revision identifiers, used by Alembic.
@@ -31,8 +35,22 @@ def upgrade():
          "factor": float(config["TICKET_PRIORITY_FACTOR"])})
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.alter_column('resolution_hours', existing_type=sa.Float(), nullable=False)
+        batch_op.add_column(sa.Column('running_due_at', portal.models.UTCDateTime(timezone=True), nullable=True))
+    # The running clock of each open ticket that is not paused (as services.track_running_due sets it).
+    op.execute(
+        "UPDATE tickets SET running_due_at = CASE WHEN first_responded_at IS NULL THEN first_response_due_at"
+        " ELSE resolution_due_at END"
+        " WHERE status IN ('new', 'in_progress', 'waiting_on_member') AND paused_at IS NULL")
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.create_index('ix_tickets_status_running_due', ['status', 'running_due_at'], unique=False)
+        batch_op.drop_index('ix_tickets_status_resolution_due')
+        batch_op.drop_index('ix_tickets_status_first_response_due')
 
 
 def downgrade():
     with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.create_index('ix_tickets_status_first_response_due', ['status', 'first_response_due_at'], unique=False)
+        batch_op.create_index('ix_tickets_status_resolution_due', ['status', 'resolution_due_at'], unique=False)
+        batch_op.drop_index('ix_tickets_status_running_due')
+        batch_op.drop_column('running_due_at')
         batch_op.drop_column('resolution_hours')

@@ -119,6 +119,14 @@ def _now(now):
     return now or utcnow()
 
 
+def track_running_due(ticket):
+    """Store the due time of the ticket's running clock (None when no clock runs: paused, resolved,
+    closed), which the queue sorts and filters by. The one place it is set: called after every change
+    of status, pause, resumption, first response and reopening."""
+    running = ticket.status in OPEN_STATUSES and ticket.paused_at is None
+    ticket.running_due_at = sla.running_due_at(ticket) if running else None
+
+
 def lock_ticket(ticket_id):
     """Lock the ticket's row for the rest of the transaction and return it, reloaded."""
     db.session.flush()
@@ -270,6 +278,7 @@ def open_ticket(member, kind, subject, body, *, event=None, redemption=None, fil
                     resolution_hours=sla.resolution_hours(kind, priority, targets),
                     version=0, created_at=now, updated_at=now)
     ticket.member = member
+    track_running_due(ticket)
     db.session.add(ticket)
     db.session.flush()
     message = _add_message(ticket, body, now, member=member)
@@ -322,6 +331,7 @@ def _move(ticket, to, now, *, staff=None, member=None):
     if to == "closed":
         ticket.closed_at = now
     ticket.status = to
+    track_running_due(ticket)
     ticket.version += 1
     ticket.updated_at = now
     db.session.add(TicketEvent(ticket_id=ticket.id, from_status=before, to_status=to, at=now,
@@ -381,6 +391,7 @@ def staff_reply(ticket, staff, body, *, internal=False, seen_version, now=None):
     if not internal:
         if ticket.first_responded_at is None:
             ticket.first_responded_at = now
+            track_running_due(ticket)  # the resolution clock is the running one now
         if ticket.status == "new":
             _move(ticket, "in_progress", now, staff=staff)
     message = _add_message(ticket, body, now, staff=staff, internal=internal)
@@ -557,18 +568,15 @@ def history(ticket):
                               .options(joinedload(TicketEvent.staff)).order_by(TicketEvent.at, TicketEvent.id)).all()
 
 
-def _running_due():
-    return case((Ticket.first_responded_at.is_(None), Ticket.first_response_due_at), else_=Ticket.resolution_due_at)
-
-
 def _breached(now):
-    return and_(Ticket.status.in_(OPEN_STATUSES), Ticket.paused_at.is_(None), _running_due() <= now)
+    # running_due_at is None unless a clock runs (open, not paused): see track_running_due()
+    return and_(Ticket.status.in_(OPEN_STATUSES), Ticket.running_due_at <= now)
 
 
 def _due_soon(now, hours=None):
     hours = current_app.config["TICKET_DUE_SOON_HOURS"] if hours is None else hours
-    return and_(Ticket.status.in_(OPEN_STATUSES), Ticket.paused_at.is_(None), _running_due() > now,
-                _running_due() <= now + timedelta(hours=hours))
+    return and_(Ticket.status.in_(OPEN_STATUSES), Ticket.running_due_at > now,
+                Ticket.running_due_at <= now + timedelta(hours=hours))
 
 
 @dataclass
@@ -587,6 +595,11 @@ class QueueFilters:
 def queue(filters=None, now=None, limit=100, offset=0):
     """The tickets of the staff queue, nearest running due time first, waiting-on-member last; their
     member and assignee loaded (one query)."""
+    return db.session.scalars(queue_query(filters, now, limit, offset)).all()
+
+
+def queue_query(filters=None, now=None, limit=100, offset=0):
+    """The query of queue() (served by ix_tickets_status_running_due)."""
     now = _now(now)
     filters = filters or QueueFilters()
     query = select(Ticket).options(joinedload(Ticket.member), joinedload(Ticket.assignee))
@@ -604,14 +617,14 @@ def queue(filters=None, now=None, limit=100, offset=0):
         query = query.where(_breached(now))
     if filters.due_soon:
         query = query.where(_due_soon(now, filters.due_hours))
-    paused_last = case((Ticket.paused_at.is_(None), 0), else_=1)
-    query = query.order_by(paused_last, _running_due(), Ticket.id).limit(limit).offset(offset)
-    return db.session.scalars(query).all()
+    # Paused tickets (no running clock: running_due_at is None) last, as ix_tickets_status_running_due
+    # keeps them on PostgreSQL.
+    return query.order_by(Ticket.running_due_at.asc().nulls_last(), Ticket.id).limit(limit).offset(offset)
 
 
 @dataclass
 class QueueCounts:
-    """How many tickets each filter of the queue holds (kinds, assignee and the clocks: open tickets)."""
+    """How many open tickets each filter of the queue holds (`statuses`: the open ones only)."""
 
     open: int = 0
     unassigned: int = 0
@@ -640,13 +653,15 @@ def queue_counts(now=None, staff=None, colleagues=(), due_hours=None):
         "due_soon": count(_due_soon(now, due_hours)),
         **{f"assignee_{person.id}": count(and_(is_open, Ticket.assignee_id == person.id)) for person in colleagues},
         **{f"kind_{kind}": count(and_(is_open, Ticket.kind == kind)) for kind in TICKET_KINDS},
-        **{f"status_{status}": count(Ticket.status == status) for status in TICKET_STATUSES},
+        **{f"status_{status}": count(Ticket.status == status) for status in OPEN_STATUSES},
     }
-    row = db.session.execute(select(*(c.label(name) for name, c in columns.items()))).mappings().one()
+    # Open tickets only (the closed ones grow without end): ix_tickets_status_running_due serves the filter.
+    row = db.session.execute(select(*(c.label(name) for name, c in columns.items())).select_from(Ticket)
+                             .where(is_open)).mappings().one()
     return QueueCounts(open=int(row["open"]), unassigned=int(row["unassigned"]), mine=int(row["mine"]),
                        breached=int(row["breached"]), due_soon=int(row["due_soon"]),
                        kinds={kind: int(row[f"kind_{kind}"]) for kind in TICKET_KINDS},
-                       statuses={status: int(row[f"status_{status}"]) for status in TICKET_STATUSES},
+                       statuses={status: int(row[f"status_{status}"]) for status in OPEN_STATUSES},
                        assignees={person.id: int(row[f"assignee_{person.id}"]) for person in colleagues})
 
 

@@ -507,7 +507,38 @@ def test_the_queue_sorts_by_the_running_clock_and_counts_each_filter(app):
     assert len(statements) == 1
     assert (counts.open, counts.unassigned, counts.mine, counts.breached, counts.due_soon) == (5, 4, 1, 1, 1)
     assert counts.kinds == {"feedback": 1, "complaint": 3, "consultation": 1}
-    assert counts.statuses == {"new": 3, "in_progress": 1, "waiting_on_member": 1, "resolved": 0, "closed": 1}
+    assert counts.statuses == {"new": 3, "in_progress": 1, "waiting_on_member": 1}  # open tickets only
+    assert "FROM tickets" in statements[0] and "WHERE tickets.status IN" in statements[0]
+
+
+def test_the_running_due_time_follows_every_move_of_the_clocks(app):
+    staff = make_staff("service")
+    ticket = make_ticket(kind="consultation", now=NOW)
+
+    def running():
+        db.session.flush()
+        db.session.expire(ticket)
+        assert ticket.running_due_at == services.clock(ticket, NOW).due_at or ticket.running_due_at is None
+        return ticket.running_due_at
+
+    assert running() == NOW + timedelta(hours=24)  # the first response's
+    services.staff_reply(ticket, staff, "A note", internal=True, seen_version=ticket.version, now=NOW)
+    assert running() == NOW + timedelta(hours=24)  # an internal note is no response
+    services.staff_reply(ticket, staff, "Hello", seen_version=ticket.version, now=NOW + timedelta(hours=1))
+    assert running() == NOW + timedelta(hours=48)  # then the resolution's
+    services.change_status(ticket, "waiting_on_member", staff=staff, now=NOW + timedelta(hours=2))
+    assert running() is None  # paused
+    services.member_reply(ticket, ticket.member, "Here", now=NOW + timedelta(hours=5))
+    assert running() == NOW + timedelta(hours=51)  # resumed, moved by the pause
+    services.change_status(ticket, "resolved", staff=staff, now=NOW + timedelta(hours=6))
+    assert running() is None
+    services.member_reply(ticket, ticket.member, "Not quite", now=NOW + timedelta(hours=7))
+    assert running() == NOW + timedelta(hours=55)  # reopened: 48 h from now
+    services.change_status(ticket, "resolved", staff=staff, now=NOW + timedelta(hours=8))
+    services.change_status(ticket, "closed", staff=staff, now=NOW + timedelta(hours=9))
+    assert running() is None
+    waiting = make_ticket(status="waiting_on_member", staff=staff, now=NOW)
+    assert waiting.running_due_at is None
 
 
 def test_the_pages_queries_are_a_fixed_number_whatever_the_history(app):
