@@ -146,6 +146,7 @@ class Config:
         self.RESET_LIMIT_PER_ADDRESS = _env("PORTAL_RESET_LIMIT_PER_ADDRESS", "10 per hour")
         self.PASSWORD_CHANGE_LIMIT = _env("PORTAL_PASSWORD_CHANGE_LIMIT", "10 per hour")
         self.TICKET_NEW_LIMIT = _env("PORTAL_TICKET_NEW_LIMIT", "10 per hour")  # new tickets per member
+        self.TICKET_REPLY_LIMIT = _env("PORTAL_TICKET_REPLY_LIMIT", "30 per hour")  # member replies per member
         self.API_LIMIT_PER_KEY = _env("PORTAL_API_LIMIT_PER_KEY", "120 per minute")
         self.API_LIMIT_PER_ADDRESS = _env("PORTAL_API_LIMIT_PER_ADDRESS", "300 per minute")
         # None: Redis when REDIS_URL answers, else memory (decided in create_app).

@@ -20,6 +20,8 @@ from portal.uploads import pictures
 # C0 control characters (NUL, tab, LF, CR …) and DEL: they cannot be stored in PostgreSQL (NUL) or
 # put in an email header (CR, LF), and nobody types them into a name.
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# The same in text of several lines: tab, LF and CR are allowed there.
+CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,19}$")
 MONTHS = [SelectChoice("", _l("Month"))] + [
     SelectChoice(str(number), name) for number, name in enumerate((

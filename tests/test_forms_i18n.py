@@ -242,6 +242,7 @@ def test_members_read_customer_service_records_not_work_orders():
         'Ticket %(number)s ("%(ticket_subject)s") was due its first reply by %(date)s and has none yet.',
         'Ticket %(number)s ("%(ticket_subject)s") was due to be resolved by %(date)s.',
         "Breached: no first reply on %(number)s", "Breached: %(number)s is not resolved in time",
+        "Breached: no first reply on %(number)s, and it is not resolved in time",
         # the staff's ticket pages (portal/tickets/admin.py, templates/tickets/admin/)
         'Tickets', 'Tickets: the queue of feedback, complaints and consultations, replies and their clocks',
         ('This ticket changed while you were writing. Read the new messages below; your text is kept. '

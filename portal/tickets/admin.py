@@ -5,7 +5,7 @@ status changes, assignment, and the member at the side).
 Service (and admin) change; operations read every page without its forms.
 """
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, send_from_directory, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -21,6 +21,7 @@ from portal.presentation import TICKET_STATUS_NAMES
 from portal.tickets import services
 from portal.tickets.admin_forms import AssignForm, ReplyForm, StatusForm
 from portal.tickets.models import TICKET_KINDS, TICKET_STATUSES, SavedReply
+from portal.uploads import pictures
 
 bp = Blueprint("tickets_admin", __name__)
 
@@ -248,9 +249,5 @@ def attachment(number, attachment_id):
     """A picture of the ticket, for staff only: never cached, never sniffed."""
     found = _ticket(number)
     picture = services.attachment_of(found, attachment_id) or abort(404)
-    response = send_from_directory(current_app.config["UPLOAD_DIR"], picture.stored_name,
-                                   mimetype=picture.content_type,
-                                   download_name=picture.original_name or picture.stored_name, max_age=0)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return pictures.send_private(picture.stored_name, services.PICTURE_FOLDER, picture.content_type,
+                                 picture.original_name)

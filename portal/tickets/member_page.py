@@ -1,6 +1,6 @@
 """The member's tickets on the staff member page: number, subject, status, and when it is due (or was
-resolved or closed). Each links to the staff ticket page for staff who may read tickets, once that
-page exists (the endpoint "tickets_admin.ticket")."""
+resolved or closed), shown only to staff who may read tickets (TICKETS_READ). Each links to the staff
+ticket page once that page exists (the endpoint "tickets_admin.ticket")."""
 
 from flask import current_app, url_for
 from flask_login import current_user
@@ -33,6 +33,8 @@ def ticket_link():
 
 
 def _tickets(member, _form):
+    if not current_user.has_role(*roles.TICKETS_READ):
+        return None  # expansion staff read members, not their tickets (DESIGN.md)
     found, more = member_tickets(member)
     now = utcnow()
     return {"tickets": [(ticket, services.clock(ticket, now)) for ticket in found], "more": more,

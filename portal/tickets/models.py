@@ -34,8 +34,7 @@ class Ticket(db.Model):
     __table_args__ = (
         CheckConstraint(f"kind IN {TICKET_KINDS!r}", name="kind"),
         CheckConstraint(f"status IN {TICKET_STATUSES!r}", name="status"),
-        db.Index("ix_tickets_status_resolution_due", "status", "resolution_due_at"),
-        db.Index("ix_tickets_status_first_response_due", "status", "first_response_due_at"),
+        db.Index("ix_tickets_status_running_due", "status", "running_due_at"),  # the queue's order
         db.Index("ix_tickets_assignee_status", "assignee_id", "status"),
         db.Index("ix_tickets_member_created", "member_id", "created_at"),
     )
@@ -53,7 +52,11 @@ class Ticket(db.Model):
     first_response_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     first_responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the first public staff reply
     resolution_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolution_hours: Mapped[float]  # the resolution time it got when filed: a reopening restarts with it
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set while waiting_on_member
+    # The due time of the clock that runs (first response until given, then resolution); None while
+    # paused, resolved or closed. Kept by services.track_running_due() on every change of the clocks.
+    running_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_response_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -12,9 +12,9 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from werkzeug.routing import BuildError
 
 from portal import dates
@@ -23,6 +23,7 @@ from portal.auth.models import StaffUser
 from portal.care.messages import Link, tell_member
 from portal.events.models import Registration
 from portal.extensions import db
+from portal.forms import CONTROL, CONTROL_IN_TEXT
 from portal.mail.outbox import external_url, queue_email
 from portal.members.models import Benefit, Member
 from portal.models import utcnow
@@ -54,6 +55,7 @@ ALLOWED = {
 }
 PRIORITY_BENEFIT = "priority_support"
 SURVEY_TRIGGER = "ticket_resolved"
+PICTURE_FOLDER = "tickets"  # the pictures' subfolder of UPLOAD_DIR: never served by the public /pictures route
 UNASSIGNED = 0  # queue(assignee_id=UNASSIGNED): the tickets nobody holds
 
 # What each refusal code says to the member (the form shows it next to the field it names).
@@ -117,6 +119,14 @@ def _now(now):
     return now or utcnow()
 
 
+def track_running_due(ticket):
+    """Store the due time of the ticket's running clock (None when no clock runs: paused, resolved,
+    closed), which the queue sorts and filters by. The one place it is set: called after every change
+    of status, pause, resumption, first response and reopening."""
+    running = ticket.status in OPEN_STATUSES and ticket.paused_at is None
+    ticket.running_due_at = sla.running_due_at(ticket) if running else None
+
+
 def lock_ticket(ticket_id):
     """Lock the ticket's row for the rest of the transaction and return it, reloaded."""
     db.session.flush()
@@ -150,9 +160,11 @@ def next_number(now=None):
     return f"T-{year}-{last:06d}"
 
 
-def _clean_text(text, limit, code):
+def _clean_text(text, limit, code, control=CONTROL_IN_TEXT):
+    """The text without its surrounding blanks; TicketRefused(code) when empty, longer than `limit` or
+    holding control characters (`control`: NUL cannot even be stored in PostgreSQL)."""
     text = (text or "").replace("\r\n", "\n").strip()
-    if not text or len(text) > limit:
+    if not text or len(text) > limit or control.search(text):
         raise TicketRefused(code)
     return text
 
@@ -185,12 +197,38 @@ def check_files(files):
     return uploads
 
 
+def _original_name(filename):
+    """The name the member's file had, without folders or control characters (it goes in a header)."""
+    return CONTROL.sub("", filename.replace("\\", "/").rpartition("/")[2])[:200]
+
+
 def _attach(ticket, message, uploads):
+    """Store the pictures (after every check, the last write of the caller) and their rows; the files
+    are deleted again if the transaction does not commit (see _forget_unsaved_files)."""
+    written = db.session().info.setdefault(WRITTEN_FILES, [])
     for upload in uploads:
-        stored = pictures.store(upload.data, current_app.config["TICKET_ATTACHMENT_BYTES"])
+        stored = pictures.store(upload.data, current_app.config["TICKET_ATTACHMENT_BYTES"], PICTURE_FOLDER)
+        written.append(pictures.path_of(stored, PICTURE_FOLDER))
         db.session.add(TicketAttachment(ticket_id=ticket.id, message=message, stored_name=stored,
                                         content_type=pictures.mime_type(stored), size=len(upload.data),
-                                        original_name=upload.filename.replace("\\", "/").rpartition("/")[2][:200]))
+                                        original_name=_original_name(upload.filename)))
+
+
+WRITTEN_FILES = "tickets.written_files"  # session.info: the pictures written in the session's transaction
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_saved_files(session):
+    session.info.pop(WRITTEN_FILES, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_unsaved_files(session, transaction):
+    """A transaction that ends without a commit (rolled back, or the session closed) takes the pictures
+    it wrote with it: their rows are gone, so their files go too."""
+    if transaction.parent is None and session.info.get(WRITTEN_FILES):
+        for path in session.info.pop(WRITTEN_FILES):
+            path.unlink(missing_ok=True)
 
 
 def _add_message(ticket, body, now, *, member=None, staff=None, internal=False):
@@ -223,7 +261,7 @@ def open_ticket(member, kind, subject, body, *, event=None, redemption=None, fil
     now = _now(now)
     if kind not in TICKET_KINDS:
         raise TicketRefused("kind")
-    subject = _clean_text(subject, MAX_SUBJECT, "subject")
+    subject = _clean_text(subject, MAX_SUBJECT, "subject", CONTROL)  # one line
     body = _clean_text(body, MAX_BODY, "body")
     uploads = check_files(files)
     if event is not None and db.session.scalar(select(Registration.id).where(
@@ -232,21 +270,25 @@ def open_ticket(member, kind, subject, body, *, event=None, redemption=None, fil
     if redemption is not None and redemption.member_id != member.id:
         raise TicketRefused("redemption")
     priority = has_priority(member)
-    first_due, resolution_due = sla.due_times(kind, priority, now, _targets())
+    targets = _targets()
+    first_due, resolution_due = sla.due_times(kind, priority, now, targets)
     ticket = Ticket(number=next_number(now), member_id=member.id, kind=kind, subject=subject, status="new",
                     event_id=event.id if event else None, redemption_id=redemption.id if redemption else None,
                     priority=priority, first_response_due_at=first_due, resolution_due_at=resolution_due,
+                    resolution_hours=sla.resolution_hours(kind, priority, targets),
                     version=0, created_at=now, updated_at=now)
     ticket.member = member
+    track_running_due(ticket)
     db.session.add(ticket)
     db.session.flush()
     message = _add_message(ticket, body, now, member=member)
-    _attach(ticket, message, uploads)
     db.session.add(TicketEvent(ticket_id=ticket.id, from_status=None, to_status="new", at=now, member_id=member.id))
     tell_member(member, "ticket_received", {
         "name": member.first_name, "number": ticket.number, "ticket_subject": ticket.subject, "kind": ticket.kind,
         "due_at": ticket.first_response_due_at,
     }, kind="account", link=_ticket_link(ticket))
+    db.session.flush()
+    _attach(ticket, message, uploads)  # the files last, once the rest is written
     db.session.flush()
     return ticket
 
@@ -281,7 +323,7 @@ def _move(ticket, to, now, *, staff=None, member=None):
     elif before == "waiting_on_member":
         sla.resume(ticket, now)
     if before == "resolved" and to == "in_progress":  # reopened: the resolution clock starts again
-        sla.restart_resolution(ticket, now, _targets())
+        sla.restart_resolution(ticket, now)
         ticket.resolved_at = None
         ticket.resolution_breached_at = None
     if to == "resolved":
@@ -289,6 +331,7 @@ def _move(ticket, to, now, *, staff=None, member=None):
     if to == "closed":
         ticket.closed_at = now
     ticket.status = to
+    track_running_due(ticket)
     ticket.version += 1
     ticket.updated_at = now
     db.session.add(TicketEvent(ticket_id=ticket.id, from_status=before, to_status=to, at=now,
@@ -329,7 +372,8 @@ def member_reply(ticket, member, body, files=(), now=None):
     if ticket.status in ("waiting_on_member", "resolved"):
         _move(ticket, "in_progress", now, member=member)
     message = _add_message(ticket, body, now, member=member)
-    _attach(ticket, message, uploads)
+    db.session.flush()
+    _attach(ticket, message, uploads)  # the files last, once the rest is written
     db.session.flush()
     return message
 
@@ -347,6 +391,7 @@ def staff_reply(ticket, staff, body, *, internal=False, seen_version, now=None):
     if not internal:
         if ticket.first_responded_at is None:
             ticket.first_responded_at = now
+            track_running_due(ticket)  # the resolution clock is the running one now
         if ticket.status == "new":
             _move(ticket, "in_progress", now, staff=staff)
     message = _add_message(ticket, body, now, staff=staff, internal=internal)
@@ -428,7 +473,8 @@ def _notice(ticket, clock, due_at, now):
 
 def escalate(now=None):
     """Mark every open, running ticket whose first-response or resolution due time passed as
-    breached and email the assignee (or the service group) and the team lead, once per breach.
+    breached and email the assignee (or the service group) and the team lead, once per breach (one
+    email per ticket and person naming the clocks it breached).
     Returns {"first_response": n, "resolution": n, "emails": n}."""
     now = _now(now)
     running = and_(Ticket.status.in_(OPEN_STATUSES), Ticket.paused_at.is_(None))
@@ -449,16 +495,20 @@ def escalate(now=None):
         if ticket.resolution_due_at <= now and ticket.resolution_breached_at is None:
             ticket.resolution_breached_at = now
             breaches.append(("resolution", ticket.resolution_due_at))
-        for clock, due_at in breaches:
-            if not _notice(ticket, clock, due_at, now):
-                continue
+        noticed = [(clock, due_at) for clock, due_at in breaches if _notice(ticket, clock, due_at, now)]
+        for clock, _due_at in noticed:
             counts[clock] += 1
-            for person in _breach_recipients(ticket):
-                queue_email("ticket_breached", person.email, {
-                    "name": person.name, "number": ticket.number, "ticket_subject": ticket.subject, "kind": ticket.kind,
-                    "clock": clock, "due_at": due_at, "link": _staff_link(ticket),
-                }, language=person.language, to_name=person.name, kind="account")
-                counts["emails"] += 1
+        if not noticed:
+            continue
+        # One email per person for the ticket, naming every clock it breached in this run (an untouched
+        # complaint breaches its first response and its resolution at the same moment).
+        for person in _breach_recipients(ticket):
+            queue_email("ticket_breached", person.email, {
+                "name": person.name, "number": ticket.number, "ticket_subject": ticket.subject, "kind": ticket.kind,
+                "breaches": [{"clock": clock, "due_at": due_at} for clock, due_at in noticed],
+                "link": _staff_link(ticket),
+            }, language=person.language, to_name=person.name, kind="account")
+            counts["emails"] += 1
     db.session.flush()
     return counts
 
@@ -518,18 +568,15 @@ def history(ticket):
                               .options(joinedload(TicketEvent.staff)).order_by(TicketEvent.at, TicketEvent.id)).all()
 
 
-def _running_due():
-    return case((Ticket.first_responded_at.is_(None), Ticket.first_response_due_at), else_=Ticket.resolution_due_at)
-
-
 def _breached(now):
-    return and_(Ticket.status.in_(OPEN_STATUSES), Ticket.paused_at.is_(None), _running_due() <= now)
+    # running_due_at is None unless a clock runs (open, not paused): see track_running_due()
+    return and_(Ticket.status.in_(OPEN_STATUSES), Ticket.running_due_at <= now)
 
 
 def _due_soon(now, hours=None):
     hours = current_app.config["TICKET_DUE_SOON_HOURS"] if hours is None else hours
-    return and_(Ticket.status.in_(OPEN_STATUSES), Ticket.paused_at.is_(None), _running_due() > now,
-                _running_due() <= now + timedelta(hours=hours))
+    return and_(Ticket.status.in_(OPEN_STATUSES), Ticket.running_due_at > now,
+                Ticket.running_due_at <= now + timedelta(hours=hours))
 
 
 @dataclass
@@ -548,6 +595,11 @@ class QueueFilters:
 def queue(filters=None, now=None, limit=100, offset=0):
     """The tickets of the staff queue, nearest running due time first, waiting-on-member last; their
     member and assignee loaded (one query)."""
+    return db.session.scalars(queue_query(filters, now, limit, offset)).all()
+
+
+def queue_query(filters=None, now=None, limit=100, offset=0):
+    """The query of queue() (served by ix_tickets_status_running_due)."""
     now = _now(now)
     filters = filters or QueueFilters()
     query = select(Ticket).options(joinedload(Ticket.member), joinedload(Ticket.assignee))
@@ -565,14 +617,14 @@ def queue(filters=None, now=None, limit=100, offset=0):
         query = query.where(_breached(now))
     if filters.due_soon:
         query = query.where(_due_soon(now, filters.due_hours))
-    paused_last = case((Ticket.paused_at.is_(None), 0), else_=1)
-    query = query.order_by(paused_last, _running_due(), Ticket.id).limit(limit).offset(offset)
-    return db.session.scalars(query).all()
+    # Paused tickets (no running clock: running_due_at is None) last, as ix_tickets_status_running_due
+    # keeps them on PostgreSQL.
+    return query.order_by(Ticket.running_due_at.asc().nulls_last(), Ticket.id).limit(limit).offset(offset)
 
 
 @dataclass
 class QueueCounts:
-    """How many tickets each filter of the queue holds (kinds, assignee and the clocks: open tickets)."""
+    """How many open tickets each filter of the queue holds (`statuses`: the open ones only)."""
 
     open: int = 0
     unassigned: int = 0
@@ -601,13 +653,15 @@ def queue_counts(now=None, staff=None, colleagues=(), due_hours=None):
         "due_soon": count(_due_soon(now, due_hours)),
         **{f"assignee_{person.id}": count(and_(is_open, Ticket.assignee_id == person.id)) for person in colleagues},
         **{f"kind_{kind}": count(and_(is_open, Ticket.kind == kind)) for kind in TICKET_KINDS},
-        **{f"status_{status}": count(Ticket.status == status) for status in TICKET_STATUSES},
+        **{f"status_{status}": count(Ticket.status == status) for status in OPEN_STATUSES},
     }
-    row = db.session.execute(select(*(c.label(name) for name, c in columns.items()))).mappings().one()
+    # Open tickets only (the closed ones grow without end): ix_tickets_status_running_due serves the filter.
+    row = db.session.execute(select(*(c.label(name) for name, c in columns.items())).select_from(Ticket)
+                             .where(is_open)).mappings().one()
     return QueueCounts(open=int(row["open"]), unassigned=int(row["unassigned"]), mine=int(row["mine"]),
                        breached=int(row["breached"]), due_soon=int(row["due_soon"]),
                        kinds={kind: int(row[f"kind_{kind}"]) for kind in TICKET_KINDS},
-                       statuses={status: int(row[f"status_{status}"]) for status in TICKET_STATUSES},
+                       statuses={status: int(row[f"status_{status}"]) for status in OPEN_STATUSES},
                        assignees={person.id: int(row[f"assignee_{person.id}"]) for person in colleagues})
 
 

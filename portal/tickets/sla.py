@@ -38,10 +38,11 @@ def due_times(kind, priority, start, targets):
             start + timedelta(hours=resolution_hours(kind, priority, targets)))
 
 
-def restart_resolution(ticket, now, targets):
-    """A reopened ticket's resolution clock starts again from `now` (its priority kept)."""
+def restart_resolution(ticket, now):
+    """A reopened ticket's resolution clock starts again from `now` with the hours it got when it was
+    filed (ticket.resolution_hours: a change of the settings since does not touch it)."""
     ticket.paused_at = None
-    ticket.resolution_due_at = now + timedelta(hours=resolution_hours(ticket.kind, ticket.priority, targets))
+    ticket.resolution_due_at = now + timedelta(hours=ticket.resolution_hours)
 
 
 def pause(ticket, now):

@@ -3,7 +3,7 @@ clock in words, the conversation, never internal notes) with "Send reply" and "C
 and the ticket's pictures, served only to its member. Every form works without JavaScript
 (POST/redirect/GET); htmx only swaps the reply form's result in. The staff's pages are in admin.py."""
 
-from flask import Blueprint, abort, current_app, flash, request, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -106,6 +106,7 @@ def ticket(number):
 
 @bp.post("/tickets/<number>/reply")
 @member_required
+@limiter.limit(lambda: current_app.config["TICKET_REPLY_LIMIT"], key_func=account_key)
 def reply(number):
     """The member writes on their ticket; waiting on them or resolved, it reopens (the clock runs again)."""
     member = _member()
@@ -153,14 +154,7 @@ def attachment(number, attachment_id):
 
 
 def send_picture(picture):
-    """The stored picture inline, under the name it was sent with, with its stored type; not cached,
-    not sniffed (staff pages serve it the same way)."""
-    if not pictures.NAME.match(picture.stored_name):
-        abort(404)
-    response = send_from_directory(current_app.config["UPLOAD_DIR"], picture.stored_name,
-                                   mimetype=picture.content_type, as_attachment=False,
-                                   download_name=picture.original_name or picture.stored_name, max_age=0,
-                                   conditional=False, etag=False)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    """The ticket's stored picture inline, under the name it was sent with, with its stored type; not
+    cached, not sniffed (staff pages serve it the same way)."""
+    return pictures.send_private(picture.stored_name, services.PICTURE_FOLDER, picture.content_type,
+                                 picture.original_name)

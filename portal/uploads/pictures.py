@@ -12,7 +12,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app, request
+from flask import abort, current_app, request, send_from_directory
 
 EXTENSIONS = {"png": "png", "jpeg": "jpg", "webp": "webp"}
 MIME_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
@@ -112,8 +112,17 @@ def _webp(data):
     return None
 
 
-def upload_dir():
+FOLDER = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+def upload_dir(folder=None):
+    """UPLOAD_DIR, or its subfolder `folder` (a plain name): pictures kept there are out of reach of the
+    public /pictures/<name> route, which serves only UPLOAD_DIR itself; their feature serves them."""
     path = Path(current_app.config["UPLOAD_DIR"])
+    if folder is not None:
+        if not FOLDER.match(folder):
+            raise ValueError(f"not a folder name: {folder!r}")
+        path = path / folder
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -128,13 +137,33 @@ def named_as(picture, filename):
     return extension in NAME_EXTENSIONS[picture.kind]
 
 
-def store(data, max_bytes=None):
+def store(data, max_bytes=None, folder=None):
     """Check `data` is a picture we accept (at most `max_bytes`, by default MAX_PICTURE_BYTES) and
-    save it under a new random name; returns the name."""
+    save it under a new random name (in the subfolder `folder` of UPLOAD_DIR, if given: see
+    upload_dir()); returns the name."""
     picture = inspect(data, max_bytes)
     name = f"{secrets.token_urlsafe(18)}.{EXTENSIONS[picture.kind]}"
-    (upload_dir() / name).write_bytes(data)
+    (upload_dir(folder) / name).write_bytes(data)
     return name
+
+
+def path_of(name, folder=None):
+    """Where store() put the picture `name` (in the subfolder `folder`)."""
+    if not NAME.match(name or ""):
+        raise ValueError(f"not a stored picture's name: {name!r}")
+    return upload_dir(folder) / name
+
+
+def send_private(name, folder, mimetype, download_name):
+    """The stored picture `name` of the subfolder `folder` inline, under `download_name`: for a route
+    that checked who may see it; not cached, not sniffed. 404 for a name store() does not give."""
+    if not NAME.match(name or ""):
+        abort(404)
+    response = send_from_directory(upload_dir(folder), name, mimetype=mimetype, as_attachment=False,
+                                   download_name=download_name or name, max_age=0, conditional=False, etag=False)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def mime_type(name):

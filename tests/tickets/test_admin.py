@@ -155,7 +155,8 @@ def test_the_queue_filters_with_their_counts_and_sorts_by_the_nearest_due_time(c
     assert "Breached (1)" in text(page) and "Due within 4 h (2)" in text(page)
     assert "All open (5)" in text(page) and "Mine (1)" in text(page) and "Unassigned (3)" in text(page)
     assert "Ada Colleague (1)" in text(page) and "Complaint (2)" in text(page)
-    assert "Resolved (1)" in text(page)
+    assert "Waiting on member (1)" in text(page)
+    assert " Resolved " in text(page) and "Resolved (" not in text(page)  # counts are of open tickets only
     late_row = page.split("Late one", 1)[1].split("</tr>", 1)[0]
     assert "Breached" in late_row and "Late Lee" in late_row and "Sam Service" in late_row
     soon_row = page.split("Soon one", 1)[1].split("</tr>", 1)[0]
@@ -206,7 +207,8 @@ def bulk_tickets(member, count, start=0):
     rows = [dict(number=f"T-{year}-{900000 + start + n:06d}", member_id=member.id, kind="feedback",
                  subject=f"Bulk {n}", status=OPEN_STATUSES[n % 2], priority=False,
                  first_response_due_at=now + timedelta(minutes=n), resolution_due_at=now + timedelta(hours=48),
-                 version=1, created_at=now, updated_at=now) for n in range(count)]
+                 running_due_at=now + timedelta(minutes=n), resolution_hours=48, version=1, created_at=now,
+                 updated_at=now) for n in range(count)]
     db.session.execute(insert(Ticket), rows)
     db.session.commit()
 

@@ -6,6 +6,7 @@ number of queries whatever the number of tickets and messages."""
 import io
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from markupsafe import Markup
@@ -106,6 +107,24 @@ def test_filing_a_ticket_with_a_picture_redirects_to_it_with_its_number_and_emai
     assert f"/tickets/{ticket.number}/files/{attachment.id}" in page
 
 
+def test_control_characters_are_refused_before_any_picture_is_written(mei_client, mei):
+    folder = Path(mei_client.application.config["UPLOAD_DIR"]) / services.PICTURE_FOLDER
+    before = set(folder.iterdir()) if folder.exists() else set()
+    response = file_ticket(mei_client, body="Broken\x00cup", files=[("cup.png", png())])
+    assert response.status_code == 422 and "Write a message of 1 to 10,000 characters." in html(response)
+    nothing_saved()
+    assert (set(folder.iterdir()) if folder.exists() else set()) == before
+
+
+def test_a_picture_named_with_a_line_break_is_served(mei_client, mei):
+    ticket = make_ticket(mei, files=[("a\nb.png", png())])  # was a 500: a line break in a header
+    db.session.commit()
+    attachment = db.session.scalar(select(TicketAttachment))
+    assert attachment.original_name == "ab.png"
+    response = mei_client.get(f"/tickets/{ticket.number}/files/{attachment.id}")
+    assert response.status_code == 200 and "ab.png" in response.headers["Content-Disposition"]
+
+
 def test_filing_with_htmx_redirects_through_the_header(mei_client, mei):
     token = csrf_token(mei_client, "/tickets/new")
     response = mei_client.post("/tickets/new", headers=HTMX, data={
@@ -177,6 +196,19 @@ def test_new_tickets_are_limited_per_member(app, mei_client, mei):
     finally:
         app.config["TICKET_NEW_LIMIT"] = "10 per hour"
     assert count(Ticket) == 2
+
+
+def test_replies_are_limited_per_member(app, mei_client, mei):
+    ticket = make_ticket(mei)
+    db.session.commit()
+    app.config["TICKET_REPLY_LIMIT"] = "2 per hour"
+    try:
+        assert reply(mei_client, ticket).status_code == 303
+        assert reply(mei_client, ticket).status_code == 303
+        assert reply(mei_client, ticket).status_code == 429
+    finally:
+        app.config["TICKET_REPLY_LIMIT"] = "30 per hour"
+    assert count(TicketMessage) == 3  # the first message and two replies
 
 
 # ---- My tickets -------------------------------------------------------------------------------------
@@ -361,6 +393,20 @@ def test_the_ticket_and_its_pictures_are_the_members_alone(client, mei):
     assert client.post(f"/tickets/{ticket.number}/confirm",
                        data={"csrf_token": csrf_token(client, "/tickets")}).status_code == 404
     assert client.get("/tickets/T-2099-999999").status_code == 404
+
+
+def test_a_tickets_picture_is_out_of_reach_of_the_public_pictures_route(client, mei):
+    ticket = make_ticket(mei, files=[("cup.png", png())])
+    attachment = db.session.scalar(select(TicketAttachment).where(TicketAttachment.ticket_id == ticket.id))
+    db.session.commit()
+    stored = attachment.stored_name
+    assert not (Path(client.application.config["UPLOAD_DIR"]) / stored).exists()
+    assert (Path(client.application.config["UPLOAD_DIR"]) / services.PICTURE_FOLDER / stored).read_bytes() == png()
+    assert client.get(f"/pictures/{stored}").status_code == 404  # logged out
+    login(client, mei.email)
+    assert client.get(f"/pictures/{stored}").status_code == 404  # even for its member: only the tickets route
+    assert client.get(f"/pictures/{services.PICTURE_FOLDER}/{stored}").status_code == 404
+    assert client.get(f"/tickets/{ticket.number}/files/{attachment.id}").data == png()
 
 
 def test_staff_cannot_use_the_members_routes(client, mei):

@@ -6,6 +6,7 @@ queue's order, filters and counts in a fixed number of queries."""
 
 from datetime import UTC, datetime, timedelta
 from itertools import product
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -105,6 +106,20 @@ def test_a_changed_setting_applies_only_to_tickets_filed_after_it(app):
     db.session.expire_all()
     assert old.resolution_due_at == NOW + timedelta(hours=24)
     assert new.resolution_due_at == NOW + timedelta(hours=8)
+    # Reopened while the setting is changed again, the old ticket restarts with its own 24 hours.
+    staff = make_staff("service")
+    app.config["TICKET_COMPLAINT_HOURS"] = 4
+    try:
+        later = NOW + timedelta(days=2)
+        services.change_status(old, "resolved", staff=staff, now=later)
+        services.member_reply(old, old.member, "Still broken.", now=later + timedelta(hours=1))
+        services.change_status(new, "resolved", staff=staff, now=later)
+        services.change_status(new, "in_progress", staff=staff, now=later + timedelta(hours=1))
+    finally:
+        app.config["TICKET_COMPLAINT_HOURS"] = 24
+    db.session.expire_all()
+    assert (old.status, old.resolution_due_at) == ("in_progress", later + timedelta(hours=25))
+    assert (new.status, new.resolution_due_at) == ("in_progress", later + timedelta(hours=9))
 
 
 def test_an_event_and_a_voucher_must_be_the_members_own(app):
@@ -133,6 +148,13 @@ BAD_INPUT = [
     ({"body": ""}, "body"),
     ({"body": " \n "}, "body"),
     ({"body": "x" * 10_001}, "body"),
+    ({"subject": "Broken\x00cup"}, "subject"),  # NUL: PostgreSQL cannot store it (was a 500 at flush)
+    ({"subject": "Broken\ncup"}, "subject"),
+    ({"subject": "Broken\x1bcup"}, "subject"),
+    ({"body": "It broke\x00"}, "body"),
+    ({"body": "It \x08broke"}, "body"),
+    ({"body": "It broke\x7f"}, "body"),
+    ({"body": "It\x0bbroke", "files": [("a.png", PNG)]}, "body"),
     ({"files": [("a.png", PNG)] * 4}, "files"),
     ({"files": [("notes.png", b"just some text, not a picture")]}, "file_type"),
     ({"files": [("empty.png", b"")]}, "file_type"),
@@ -161,6 +183,59 @@ def test_the_limits_themselves_are_accepted(app):
     ticket = make_ticket(subject="s" * 200, body="b" * 10_000, files=[("a.png", five_mb), ("b.PNG", PNG),
                                                                       ("c.png", PNG)])
     assert len(ticket.subject) == 200 and count(TicketAttachment) == 3
+
+
+def test_control_characters_in_replies_are_refused_with_nothing_saved(app):
+    staff = make_staff("service")
+    ticket = make_ticket(body="Tabs\tand\nline breaks\r\nare fine")
+    assert services.conversation(ticket, include_internal=False)[0].body == "Tabs\tand\nline breaks\nare fine"
+    before = written()
+    for body in ("Hello\x00", "\x1b[31mred", "a\x0cb"):
+        with pytest.raises(TicketRefused) as refused:
+            services.member_reply(ticket, ticket.member, body, files=[("a.png", PNG)])
+        assert refused.value.code == "body"
+        with pytest.raises(TicketRefused) as refused:
+            services.staff_reply(ticket, staff, body, seen_version=ticket.version)
+        assert refused.value.code == "body"
+    assert written() == before
+
+
+def test_a_pictures_name_loses_its_folders_and_control_characters(app):
+    ticket = make_ticket(files=[("C:\\photos\\a\nb\x00.png", PNG), ("../x/\x7fcup\r.png", PNG)])
+    names = [a.original_name for a in services.conversation(ticket, include_internal=False)[0].attachments]
+    assert names == ["ab.png", "cup.png"]
+
+
+def stored_pictures(app):
+    folder = Path(app.config["UPLOAD_DIR"]) / services.PICTURE_FOLDER
+    return set(folder.iterdir()) if folder.exists() else set()
+
+
+def test_a_failure_after_the_pictures_are_written_leaves_no_file(app, monkeypatch):
+    mei = make_member()
+    ticket = make_ticket(mei)
+    db.session.commit()
+    before = stored_pictures(app)
+    attach = services._attach
+
+    def attach_then_fail(*args):
+        attach(*args)
+        assert len(stored_pictures(app) - before) == 2  # written…
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "_attach", attach_then_fail)
+    with pytest.raises(RuntimeError):
+        services.open_ticket(mei, "complaint", "Cup", "Broken", files=[("a.png", PNG), ("b.png", PNG)])
+    db.session.rollback()
+    assert stored_pictures(app) == before  # …and gone with the transaction
+    with pytest.raises(RuntimeError):
+        services.member_reply(ticket, mei, "Another photo", files=[("a.png", PNG), ("b.png", PNG)])
+    db.session.remove()  # the request's end closes the session without a commit
+    assert stored_pictures(app) == before
+    monkeypatch.setattr(services, "_attach", attach)
+    services.member_reply(db.session.merge(ticket), db.session.merge(mei), "Kept", files=[("a.png", PNG)])
+    db.session.commit()
+    assert len(stored_pictures(app) - before) == 1  # a committed picture stays
 
 
 # --- the status machine ------------------------------------------------------------------------------
@@ -335,6 +410,22 @@ def test_a_breach_is_noticed_and_emailed_once(app):
     assert services.escalate(NOW + timedelta(hours=101))["resolution"] == 1
 
 
+def test_both_clocks_breached_at_once_make_one_email_per_person_naming_both(app):
+    lead, service = make_staff("admin"), make_staff("service", language="zh_Hant")
+    ticket = make_ticket(kind="complaint", now=NOW)  # 24 h to the first reply and 24 h to resolve
+    counts = services.escalate(NOW + timedelta(hours=25))
+    assert counts == {"first_response": 1, "resolution": 1, "emails": 2}  # the service group and the lead
+    assert [(b.clock, b.due_at) for b in db.session.scalars(select(TicketBreach).order_by(TicketBreach.clock))] == [
+        ("first_response", NOW + timedelta(hours=24)), ("resolution", NOW + timedelta(hours=24))]
+    [mail] = emails("ticket_breached", lead.email)
+    assert mail.subject.endswith(f"Breached: no first reply on {ticket.number}, and it is not resolved in time")
+    for text in (mail.body_text, mail.body_html):
+        assert "was due its first reply by" in text and "was due to be resolved by" in text
+    [chinese] = emails("ticket_breached", service.email)
+    assert ticket.number in chinese.subject and "Breached" not in chinese.subject
+    assert services.escalate(NOW + timedelta(hours=26))["emails"] == 0  # still once per breach
+
+
 def test_a_paused_or_resolved_ticket_is_not_escalated(app):
     make_staff("admin")
     make_ticket(status="waiting_on_member", now=NOW)
@@ -416,7 +507,38 @@ def test_the_queue_sorts_by_the_running_clock_and_counts_each_filter(app):
     assert len(statements) == 1
     assert (counts.open, counts.unassigned, counts.mine, counts.breached, counts.due_soon) == (5, 4, 1, 1, 1)
     assert counts.kinds == {"feedback": 1, "complaint": 3, "consultation": 1}
-    assert counts.statuses == {"new": 3, "in_progress": 1, "waiting_on_member": 1, "resolved": 0, "closed": 1}
+    assert counts.statuses == {"new": 3, "in_progress": 1, "waiting_on_member": 1}  # open tickets only
+    assert "FROM tickets" in statements[0] and "WHERE tickets.status IN" in statements[0]
+
+
+def test_the_running_due_time_follows_every_move_of_the_clocks(app):
+    staff = make_staff("service")
+    ticket = make_ticket(kind="consultation", now=NOW)
+
+    def running():
+        db.session.flush()
+        db.session.expire(ticket)
+        assert ticket.running_due_at == services.clock(ticket, NOW).due_at or ticket.running_due_at is None
+        return ticket.running_due_at
+
+    assert running() == NOW + timedelta(hours=24)  # the first response's
+    services.staff_reply(ticket, staff, "A note", internal=True, seen_version=ticket.version, now=NOW)
+    assert running() == NOW + timedelta(hours=24)  # an internal note is no response
+    services.staff_reply(ticket, staff, "Hello", seen_version=ticket.version, now=NOW + timedelta(hours=1))
+    assert running() == NOW + timedelta(hours=48)  # then the resolution's
+    services.change_status(ticket, "waiting_on_member", staff=staff, now=NOW + timedelta(hours=2))
+    assert running() is None  # paused
+    services.member_reply(ticket, ticket.member, "Here", now=NOW + timedelta(hours=5))
+    assert running() == NOW + timedelta(hours=51)  # resumed, moved by the pause
+    services.change_status(ticket, "resolved", staff=staff, now=NOW + timedelta(hours=6))
+    assert running() is None
+    services.member_reply(ticket, ticket.member, "Not quite", now=NOW + timedelta(hours=7))
+    assert running() == NOW + timedelta(hours=55)  # reopened: 48 h from now
+    services.change_status(ticket, "resolved", staff=staff, now=NOW + timedelta(hours=8))
+    services.change_status(ticket, "closed", staff=staff, now=NOW + timedelta(hours=9))
+    assert running() is None
+    waiting = make_ticket(status="waiting_on_member", staff=staff, now=NOW)
+    assert waiting.running_due_at is None
 
 
 def test_the_pages_queries_are_a_fixed_number_whatever_the_history(app):

@@ -21,6 +21,7 @@ class FakeTicket:
     status: str = "in_progress"
     first_response_due_at: datetime = None
     resolution_due_at: datetime = None
+    resolution_hours: float = None
     first_responded_at: datetime = None
     paused_at: datetime = None
     resolved_at: datetime = None
@@ -32,7 +33,8 @@ START = at(2026, 3, 2, 9)
 
 def filed(kind="consultation", priority=False, start=START, targets=TARGETS):
     first, resolution = sla.due_times(kind, priority, start, targets)
-    return FakeTicket(kind=kind, priority=priority, first_response_due_at=first, resolution_due_at=resolution)
+    return FakeTicket(kind=kind, priority=priority, first_response_due_at=first, resolution_due_at=resolution,
+                      resolution_hours=sla.resolution_hours(kind, priority, targets))
 
 
 def test_due_times_by_kind_in_calendar_hours():
@@ -91,7 +93,7 @@ def test_several_pauses_accumulate_and_a_second_pause_keeps_the_first_moment():
 def test_a_reopened_ticket_restarts_its_resolution_clock_from_now():
     ticket = filed(kind="complaint", priority=True)
     ticket.paused_at = at(2026, 3, 2, 12)
-    sla.restart_resolution(ticket, at(2026, 3, 10, 9), TARGETS)
+    sla.restart_resolution(ticket, at(2026, 3, 10, 9))
     assert ticket.paused_at is None
     assert ticket.resolution_due_at == at(2026, 3, 10, 21)  # 12 hours: still a priority complaint
 
@@ -104,6 +106,11 @@ def test_a_changed_setting_applies_to_tickets_filed_after_it():
     assert (after.first_response_due_at, after.resolution_due_at) == (at(2026, 3, 2, 17), at(2026, 3, 2, 21))
     # The stored due times are what the clock reads: the older ticket keeps its own.
     assert sla.clock(before, at(2026, 3, 2, 18)).due_at == at(2026, 3, 3, 9)
+    # Reopened after the change, each restarts with the hours it got when filed, not today's setting.
+    assert (before.resolution_hours, after.resolution_hours) == (24, 12)
+    sla.restart_resolution(before, at(2026, 3, 10, 9))
+    sla.restart_resolution(after, at(2026, 3, 10, 9))
+    assert (before.resolution_due_at, after.resolution_due_at) == (at(2026, 3, 11, 9), at(2026, 3, 10, 21))
 
 
 def test_the_clock_shows_the_running_due_time_breached_and_due_soon():

@@ -103,3 +103,12 @@ def test_the_part_speaks_chinese(client):
     login(client, staff.email)
     section = section_of(html(client.get(f"/admin/members/{mei.id}")))
     assert "工單" in section and "Paused" not in section and "Number" not in section
+
+
+def test_expansion_staff_do_not_see_the_members_tickets(client):
+    mei = make_member()
+    ticket = make_ticket(mei, subject="Charged twice")
+    staff_in(client, "expansion")
+    page = html(client.get(f"/admin/members/{mei.id}"))
+    assert 'id="points"' in page  # the member page itself shows
+    assert 'id="member-tickets"' not in page and ticket.number not in page and "Charged twice" not in page
