@@ -7,7 +7,6 @@ after-event survey alike. One invitation per survey, member and subject (a uniqu
 sending twice never invites twice. A member who turned survey emails off is left out.
 """
 
-import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -22,15 +21,13 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from portal.care.messages import Link, tell_member
 from portal.extensions import db
+from portal.forms import CONTROL_IN_TEXT
 from portal.mail import outbox
 from portal.mail.outbox import MailMerge
 from portal.members import ledger
 from portal.members.models import Member
 from portal.models import utcnow
 from portal.surveys.models import MAX_TEXT_ANSWER, Answer, Invitation, Response, Survey
-
-# Control characters a pasted text may carry (NUL cannot be stored in PostgreSQL); tab and line breaks stay.
-CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 TOKEN_SALT = "survey-invitation"  # noqa: S105 (a signing salt, not a secret)
 
