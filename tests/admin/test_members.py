@@ -278,7 +278,8 @@ def test_the_list_and_the_member_page_run_a_fixed_number_of_queries(client):
     db.session.commit()
     assert queries("/admin/members?q=entries") == queries("/admin/members?q=few") <= 6
     few_page, many_page = queries(f"/admin/members/{few.id}"), queries(f"/admin/members/{many.id}")
-    assert few_page == many_page <= 10  # one query for each part other features add (redemptions, registrations, tickets)
+    # one query for each part other features add (redemptions, registrations, tickets)
+    assert few_page == many_page <= 10
     older = ledger.history(many, limit=50)[0][-1].id
     assert queries(f"/admin/members/{many.id}?after={older}", headers={"HX-Request": "true"}) <= many_page
 
