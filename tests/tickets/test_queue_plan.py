@@ -35,10 +35,13 @@ def plan(statement):
     return "\n".join(db.session.execute(Explain(statement)).scalars())
 
 
+# A PostgreSQL plan: these tests run on PostgreSQL only (not skipped on SQLite: not collected there).
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
+
 @pytest.fixture
 def many_tickets(app):
-    if db.session.get_bind().dialect.name != "postgresql":
-        pytest.skip("a PostgreSQL plan")
+    assert db.session.get_bind().dialect.name == "postgresql"
     member = make_member()
     now = utcnow()
     # As in a portal that has run a while: most tickets are closed, a few are open.
