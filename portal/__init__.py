@@ -29,6 +29,7 @@ def create_app(config=None):
     from portal.events.admin import bp as events_admin_bp
     from portal.events.timeline import register as register_events_activity
     from portal.events.views import bp as events_bp
+    from portal.health import bp as health_bp
     from portal.members.admin import bp as members_admin_bp
     from portal.members.views import bp as members_bp
     from portal.purchases.admin import bp as purchases_admin_bp
@@ -82,6 +83,7 @@ def create_app(config=None):
     presentation.init_app(app)
     app.jinja_env.globals["staff_areas"] = STAFF_AREAS  # the staff navigation and home read who sees what
 
+    app.register_blueprint(health_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(members_bp)
     app.register_blueprint(care_bp)

@@ -503,7 +503,8 @@ def test_every_route_is_covered_by_these_isolation_tests(app):
     # Unsubscribing is public by design (RFC 8058: a mailbox provider POSTs with no session): the
     # signed token names the one member and kind of email it changes, a tampered one gets a 404, and
     # the pages show no member data (tests/care/test_unsubscribe.py).
-    public = {"static", "i18n.set_language", "members.old_home", "uploads.picture",
+    # The health check says only "ok" or "down" of the database and Redis (tests/test_health.py).
+    public = {"static", "i18n.set_language", "members.old_home", "uploads.picture", "health.healthz",
               "members.signup", "members.signup_sent", "members.verify_email",
               "care.unsubscribe", "care.resubscribe"} | {
         r.endpoint for r in app.url_map.iter_rules() if r.endpoint.startswith("auth.")
