@@ -34,16 +34,21 @@ def test_every_migration_goes_down_to_the_first_and_up_again(fresh_database, tmp
     migrated(fresh_database, tmp_path, work)
 
 
+def insert_mei():
+    """Mei, a member inserted in SQL (the models may be ahead of the revision the test stands at); her id."""
+    tier = db.session.execute(text("SELECT id FROM tiers ORDER BY rank LIMIT 1")).scalar()
+    db.session.execute(text(
+        "INSERT INTO members (email, password_hash, session_version, language, created_at, name, status, "
+        "tier_id, marketing_emails, survey_emails, event_reminders, points_balance) VALUES "
+        "('mei@example.com', 'x', 1, 'en', CURRENT_TIMESTAMP, 'Mei', 'active', :tier, true, true, true, 0)"),
+        {"tier": tier})
+    return db.session.execute(text("SELECT id FROM members")).scalar()
+
+
 def test_0005_removes_security_emails_from_notifications_and_marks_their_kind(fresh_database, tmp_path):
     def work():
         upgrade(revision="0004")
-        tier = db.session.execute(text("SELECT id FROM tiers ORDER BY rank LIMIT 1")).scalar()
-        db.session.execute(text(
-            "INSERT INTO members (email, password_hash, session_version, language, created_at, name, status, "
-            "tier_id, marketing_emails, survey_emails, event_reminders, points_balance) VALUES "
-            "('mei@example.com', 'x', 1, 'en', CURRENT_TIMESTAMP, 'Mei', 'active', :tier, true, true, true, 0)"),
-            {"tier": tier})
-        member = db.session.execute(text("SELECT id FROM members")).scalar()
+        member = insert_mei()
         for template in ("reset_password", "verify_email", "reward_voucher"):
             db.session.execute(text(
                 "INSERT INTO notifications (member_id, template, subject, body, created_at) "
@@ -68,13 +73,7 @@ def test_0013_moves_ticket_pictures_out_of_the_public_folder_and_keeps_resolutio
     def work():
         from flask import current_app
         upgrade(revision="0012")
-        tier = db.session.execute(text("SELECT id FROM tiers ORDER BY rank LIMIT 1")).scalar()
-        db.session.execute(text(
-            "INSERT INTO members (email, password_hash, session_version, language, created_at, name, status, "
-            "tier_id, marketing_emails, survey_emails, event_reminders, points_balance) VALUES "
-            "('mei@example.com', 'x', 1, 'en', CURRENT_TIMESTAMP, 'Mei', 'active', :tier, true, true, true, 0)"),
-            {"tier": tier})
-        member = db.session.execute(text("SELECT id FROM members")).scalar()
+        member = insert_mei()
         db.session.execute(text(
             "INSERT INTO tickets (number, member_id, kind, subject, status, priority, first_response_due_at, "
             "resolution_due_at, version, created_at, updated_at) VALUES ('T-2026-000001', :m, 'complaint', 's', "
