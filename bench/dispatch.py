@@ -10,16 +10,11 @@ made. Not a timed test: a tiny run is in tests/jobs/test_bench_dispatch.py so th
 """
 
 import argparse
-import asyncio
-import contextlib
 import os
-import signal
-import socket
-import subprocess
 import sys
-import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import delete, func, insert, select, text  # noqa: E402
 
+from bench.harness import CountingSink, start_workers, stop_processes  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.audit.models import AuditEntry  # noqa: E402
 from portal.auth.passwords import hash_password  # noqa: E402
@@ -37,64 +33,6 @@ from portal.members.models import Member, Tier  # noqa: E402
 from portal.models import utcnow  # noqa: E402
 from portal.surveys import dispatch as sending  # noqa: E402
 from portal.surveys.models import Dispatch, Invitation, Question, Survey  # noqa: E402
-
-
-class CountingSink:
-    """A bare SMTP server on loopback that accepts every message, counts it and keeps nothing.
-
-    Written for the bench rather than aiosmtpd: aiosmtpd parses and logs every command, and on a
-    2-core machine the sink's own CPU would be counted against the workers it measures. This one
-    speaks just enough SMTP for smtplib (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT)."""
-
-    def __init__(self):
-        self.count, self.connections, self.last = 0, 0, None
-        self.port = free_port()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-
-    def start(self):
-        started = threading.Event()
-        self.loop.call_soon_threadsafe(started.set)
-        self.thread.start()
-        started.wait(10)
-
-    def stop(self):
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-
-    def _serve(self):
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(asyncio.start_server(self._session, "127.0.0.1", self.port))
-        self.loop.run_forever()
-
-    async def _session(self, reader, writer):
-        self.connections += 1
-        writer.write(b"220 bench sink\r\n")
-        try:
-            while line := await reader.readline():
-                verb = line[:4].upper()
-                if verb == b"EHLO":
-                    writer.write(b"250-bench\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
-                elif verb == b"DATA":
-                    writer.write(b"354 go on\r\n")
-                    await reader.readuntil(b"\r\n.\r\n")
-                    self.count += 1
-                    self.last = time.monotonic()
-                    writer.write(b"250 OK\r\n")
-                elif verb == b"QUIT":
-                    writer.write(b"221 bye\r\n")
-                    break
-                else:  # HELO, MAIL, RCPT, RSET, NOOP
-                    writer.write(b"250 OK\r\n")
-                await writer.drain()
-        finally:
-            writer.close()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def make_members(tier, count, run):
@@ -109,24 +47,6 @@ def make_members(tier, count, run):
     if db.session.get_bind().dialect.name == "postgresql":  # as autovacuum would, before the dispatch
         db.session.execute(text("ANALYZE members"))
         db.session.commit()
-
-
-def start_workers(count, env):
-    return [subprocess.Popen([sys.executable, "-m", "jobs.worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.STDOUT, start_new_session=True) for _ in range(count)]
-
-
-def stop_workers(workers):
-    """A warm shutdown (SIGTERM: the worker ends after its job; the queues are empty by now)."""
-    for worker in workers:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(worker.pid, signal.SIGTERM)
-    for worker in workers:
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
 
 
 def clean_up(tier_id, survey_id):
@@ -145,14 +65,42 @@ def clean_up(tier_id, survey_id):
     db.session.commit()
 
 
-def run(members, workers, timeout):
+@dataclass
+class Figures:
+    """What a run measured (seconds from the dispatch's start)."""
+
+    members: int
+    workers: int
+    worker_class: str
+    invited: int
+    emailed: int  # emails stored in the outbox
+    delivered: int  # emails the SMTP sink received
+    connections: int
+    invite_seconds: float
+    email_seconds: float
+    worker_cpu: float  # the workers' CPU, and their work horses' when they fork
+    complete: bool
+
+    @property
+    def emails_per_second(self):
+        return self.delivered / self.email_seconds
+
+    @property
+    def cpu_ms_per_email(self):
+        return self.worker_cpu / max(self.delivered, 1) * 1000
+
+
+def measure(members, workers, timeout, worker_class="simple"):
+    """Send a survey to `members` generated members through `workers` RQ workers of `worker_class`
+    ("simple": jobs in the worker's process; "fork": a work horse forked per job); print and
+    return the Figures. Deletes what it made, whatever happens."""
     sink = CountingSink()
     sink.start()
     os.environ.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(sink.port)})
     app = create_app()
     if app.extensions["redis"] is None:
         sink.stop()
-        sys.exit("bench/dispatch.py: Redis does not answer at REDIS_URL; the workers need it.")
+        sys.exit(f"{sys.argv[0]}: Redis does not answer at REDIS_URL; the workers need it.")
     run_id = uuid.uuid4().hex[:8]
     with app.app_context():
         rank = (db.session.scalar(select(func.max(Tier.rank))) or 0) + 1000
@@ -167,7 +115,8 @@ def run(members, workers, timeout):
             made = time.monotonic()
             make_members(tier, members, run_id)
             print(f"members: {members} made in {time.monotonic() - made:.1f} s", flush=True)
-            started = start_workers(workers, dict(os.environ))
+            cpu_before = os.times()
+            started = start_workers(workers, dict(os.environ), worker_class)
             time.sleep(1)  # let the workers start before the clock does
             begun = time.monotonic()
             dispatch_id = sending.start_dispatch(survey, "tiers", [tier_id]).id
@@ -185,36 +134,53 @@ def run(members, workers, timeout):
             dispatch = db.session.get(Dispatch, dispatch_id)
             progress = sending.progress(dispatch)
             finished = sink.last or time.monotonic()
-            invite_seconds = (done_at or time.monotonic()) - begun
-            email_seconds = finished - begun
-            print(f"workers: {workers}, batch size: {app.config['SURVEY_BATCH_SIZE']}, "
-                  f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-            print(f"invitations: {progress.invited} (emails stored: {progress.emailed}) in {invite_seconds:.1f} s: "
-                  f"{progress.invited / invite_seconds:.0f} invitations per second")
-            print(f"emails: {sink.count} received over {sink.connections} SMTP connections in {email_seconds:.1f} s: "
-                  f"{sink.count / email_seconds:.0f} emails per second")
-            stop_workers(started)
+            load = os.getloadavg()[0]
+            stop_processes(started)
             started = []
-            workers_cpu = os.times().children_user + os.times().children_system  # the workers and their horses
-            print(f"worker CPU: {workers_cpu:.1f} s, {workers_cpu / max(sink.count, 1) * 1000:.2f} ms per email "
-                  f"(the workers alone could send {sink.count / workers_cpu * workers:.0f} per second on "
-                  f"{workers} free cores)")
-            ok = progress.invited == members and sink.count == members and dispatch.status == "done"
-            print("complete" if ok else f"INCOMPLETE after {timeout} s")
-            return 0 if ok else 1
+            cpu_after = os.times()  # the workers and their horses, waited for
+            figures = Figures(
+                members=members, workers=workers, worker_class=worker_class, invited=progress.invited,
+                emailed=progress.emailed, delivered=sink.count, connections=sink.connections,
+                invite_seconds=(done_at or time.monotonic()) - begun, email_seconds=finished - begun,
+                worker_cpu=(cpu_after.children_user - cpu_before.children_user
+                            + cpu_after.children_system - cpu_before.children_system),
+                complete=progress.invited == members and sink.count == members and dispatch.status == "done")
+            report(figures, app.config["SURVEY_BATCH_SIZE"], load, timeout)
+            return figures
         finally:
-            stop_workers(started)
+            stop_processes(started)
             clean_up(tier_id, survey_id)
             sink.stop()
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--members", type=int, default=2000)
+def report(f, batch_size, load, timeout):
+    print(f"workers: {f.workers} ({f.worker_class}), batch size: {batch_size}, "
+          f"load average {load:.1f} on {os.cpu_count()} cores")
+    print(f"invitations: {f.invited} (emails stored: {f.emailed}) in {f.invite_seconds:.1f} s: "
+          f"{f.invited / f.invite_seconds:.0f} invitations per second")
+    print(f"emails: {f.delivered} received over {f.connections} SMTP connections in {f.email_seconds:.1f} s: "
+          f"{f.emails_per_second:.0f} emails per second")
+    print(f"worker CPU: {f.worker_cpu:.1f} s, {f.cpu_ms_per_email:.2f} ms per email "
+          f"(the workers alone could send {f.delivered / max(f.worker_cpu, 0.001) * f.workers:.0f} per second on "
+          f"{f.workers} free cores)")
+    print("complete" if f.complete else f"INCOMPLETE after {timeout} s", flush=True)
+
+
+def arguments(description, members, classes=("simple", "fork")):
+    """The command line that bench/dispatch.py and bench/jobs.py share, with `members` by default."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--members", type=int, default=members)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-class", choices=classes, default="simple",
+                        help="simple: jobs run in the worker's process (the portal's choice); fork: a work "
+                             "horse forked per job (rq's default Worker)")
     parser.add_argument("--timeout", type=int, default=900, help="seconds to wait for every email")
-    args = parser.parse_args(argv)
-    return run(args.members, args.workers, args.timeout)
+    return parser
+
+
+def main(argv=None):
+    args = arguments(__doc__.splitlines()[0], members=2000).parse_args(argv)
+    return 0 if measure(args.members, args.workers, args.timeout, args.worker_class).complete else 1
 
 
 if __name__ == "__main__":

@@ -11,11 +11,15 @@ runs too long is stopped by its timeout (SIGALRM, as in a horse), and a worker t
 only its current job with it (the sweeps run it again).
 """
 
+import argparse
 import contextlib
-import sys
 
 from flask import current_app, has_app_context
-from rq import SimpleWorker
+from rq import SimpleWorker, Worker
+
+# --worker-class: "simple" is the portal's choice (see above); "fork" is there to measure the other
+# (bench/jobs.py --worker-class fork).
+WORKER_CLASSES = {"simple": SimpleWorker, "fork": Worker}
 
 _app = None
 
@@ -56,14 +60,18 @@ def main(argv=None):
     """Work the portal's queues until stopped (with `--burst`, until they are empty)."""
     from jobs.queues import QUEUE_NAMES
 
-    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="python -m jobs.worker")
+    parser.add_argument("--burst", action="store_true", help="stop when the queues are empty")
+    parser.add_argument("--worker-class", choices=WORKER_CLASSES, default="simple",
+                        help="simple: jobs run in this process; fork: a work horse forked per job")
+    args = parser.parse_args(argv)
     app = get_app()
     connection = app.extensions["redis"]
     if connection is None:
-        sys.exit("jobs.worker: Redis does not answer at REDIS_URL; nothing to work on.")
+        parser.exit(1, "jobs.worker: Redis does not answer at REDIS_URL; nothing to work on.\n")
     warm_up(app)
-    worker = SimpleWorker(QUEUE_NAMES, connection=connection)
-    worker.work(burst="--burst" in argv, with_scheduler=True)
+    worker = WORKER_CLASSES[args.worker_class](QUEUE_NAMES, connection=connection)
+    worker.work(burst=args.burst, with_scheduler=True)
 
 
 if __name__ == "__main__":
