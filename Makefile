@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 PO := portal/translations/zh_Hant/LC_MESSAGES/messages.po
 MO := $(PO:.po=.mo)
 
-.PHONY: run test lint unit e2e translations extract-messages browser worker clean
+.PHONY: run test lint unit e2e translations extract-messages browser nginx worker clean
 
 run: $(VENV)/.runtime $(MO)
 	@bash scripts/run.sh
@@ -18,7 +18,7 @@ run: $(VENV)/.runtime $(MO)
 # Two pytest-xdist workers (the CI machine has 2 cores), a test file each at a time.
 XDIST := -n 2 --dist loadfile
 
-test: $(VENV)/.dev $(MO) browser lint
+test: $(VENV)/.dev $(MO) browser nginx lint
 	$(BIN)/pytest $(XDIST)
 
 lint: $(VENV)/.dev
@@ -57,6 +57,10 @@ extract-messages: $(VENV)/.dev
 
 browser: $(VENV)/.dev
 	@bash scripts/ensure-chromium.sh
+
+# nginx in front of two instances for tests/test_scaleout.py (Debian's nginx-light)
+nginx:
+	@bash scripts/ensure-nginx.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,197 @@
+"""The scale-out run: two gunicorn instances of the portal behind one nginx, two RQ workers and
+`rq cron`, one PostgreSQL database and one Redis database; then the web benchmark through nginx.
+
+    .venv/bin/python bench/scaleout.py --database-url postgresql://postgres@127.0.0.1/bench_scale_web \\
+        --redis-url redis://127.0.0.1:6379/12 [--ports 5301 5302 --listen 5380] [-- web.py's options]
+    .venv/bin/python bench/scaleout.py ... --hold    # keep it all up until Ctrl-C
+
+The database is migrated first (`flask db upgrade`); give it bench/seed.py's data for the web
+benchmark's logins. Each instance runs `gunicorn -c gunicorn.conf.py wsgi:app` with GUNICORN_BIND
+set to its port (WEB_CONCURRENCY and GUNICORN_THREADS pass through), PORTAL_PROXY_HOPS=1 (nginx
+is the one proxy), the same SECRET_KEY and instance directory; deploy/nginx-scaleout.conf is
+filled in and run as a foreground nginx with its files in a temporary directory (no root). Emails
+go to a local SMTP sink that counts them. Then the web benchmark runs with `--target` nginx's
+address: bench/web.py when it is there; until then (or with `--wrk`) wrk loads the login page
+through nginx and through one instance alone, for comparison. Every process started here is
+stopped by its process group at the end, and the run's logs are printed when one fails to start.
+
+tests/test_scaleout.py starts the same Cluster to prove that sessions, CSRF, rate limits and the
+outbox work across instances.
+"""
+
+import argparse
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.harness import BIN, CountingSink, start_process, start_workers, stop_processes, wait_for_http  # noqa: E402
+
+NGINX_TEMPLATE = ROOT / "deploy" / "nginx-scaleout.conf"
+WEB_BENCH = ROOT / "bench" / "web.py"  # another script's: run with --target when it is there
+
+
+def find_nginx():
+    """The nginx binary (Debian puts it in /usr/sbin, which a user's PATH may lack), or None."""
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin:/sbin")
+
+
+class Cluster:
+    """The portal on several machines, on one: gunicorn instances on `ports`, nginx on `listen`
+    in front of them (nginx=False: none), `workers` RQ workers and, with cron=True, `rq cron`.
+
+    `env` is the environment every process starts with (SECRET_KEY, SMTP_*, PORTAL_* settings);
+    the cluster adds the database, Redis, the bind address and PORTAL_PROXY_HOPS=1. The database
+    must be migrated already. Use as a context manager: everything is stopped on leaving it.
+    """
+
+    def __init__(self, database_url, redis_url, env, ports, listen=None, workers=2, cron=True, nginx=True):
+        self.directory = Path(tempfile.mkdtemp(prefix="portal-scaleout-"))
+        self.instances = [f"http://127.0.0.1:{port}" for port in ports]
+        self.url = f"http://127.0.0.1:{listen}" if nginx else None
+        self.ports, self.listen, self.workers, self.cron, self.nginx = ports, listen, workers, cron, nginx
+        self.env = {**env, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PORTAL_PROXY_HOPS": "1",
+                    "PYTHONPATH": str(ROOT), "PORTAL_BASE_URL": self.url or self.instances[0]}
+        self.env.setdefault("PORTAL_INSTANCE_DIR", str(self.directory / "instance"))  # shared: uploads
+        self.processes = []
+
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def start(self):
+        web = [self._start(f"web-{port}", [BIN / "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                           GUNICORN_BIND=f"127.0.0.1:{port}") for port in self.ports]
+        self.processes += start_workers(self.workers, self.env)
+        if self.cron:
+            self._start("cron", [BIN / "rq", "cron", "jobs/cron.py", "--url", self.env["REDIS_URL"]])
+        if self.nginx:
+            self._start("nginx", [self.nginx_binary(), "-p", self.directory, "-e", "stderr",
+                                  "-c", self.write_nginx_config()])
+        try:
+            for url, process in zip(self.instances, web, strict=True):
+                wait_for_http(url + "/healthz", [process])
+            if self.url:
+                wait_for_http(self.url + "/healthz", self.processes[-1:])
+        except (RuntimeError, TimeoutError) as error:
+            raise RuntimeError(f"{error}\n{self.logs()}") from None
+
+    def _start(self, name, command, **env):
+        process = start_process(command, {**self.env, **env}, log=self.directory / f"{name}.log")
+        self.processes.append(process)
+        return process
+
+    @staticmethod
+    def nginx_binary():
+        binary = find_nginx()
+        if binary is None:
+            raise RuntimeError("no nginx: run scripts/ensure-nginx.sh (Debian's nginx-light)")
+        return binary
+
+    def write_nginx_config(self):
+        """deploy/nginx-scaleout.conf with this run's paths and ports."""
+        values = {"PREFIX": str(self.directory), "LISTEN": f"127.0.0.1:{self.listen}",
+                  "WEB_A": f"127.0.0.1:{self.ports[0]}", "WEB_B": f"127.0.0.1:{self.ports[1]}"}
+        text = re.sub(r"@(\w+)@", lambda match: values[match.group(1)], NGINX_TEMPLATE.read_text())
+        path = self.directory / "nginx.conf"
+        path.write_text(text)
+        return path
+
+    def logs(self, lines=20):
+        """The last lines of every process's log."""
+        out = []
+        for log in sorted(self.directory.glob("*.log")):
+            tail = log.read_text(errors="replace").splitlines()[-lines:]
+            out.append(f"--- {log.name}\n" + "\n".join(tail))
+        return "\n".join(out)
+
+    def stop(self):
+        stop_processes(self.processes[::-1])  # nginx first, the web instances last
+        self.processes = []
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def migrate(env):
+    subprocess.run([BIN / "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def wrk(url, connections, seconds):
+    """requests/s and p50/p99 of wrk on `url` (Debian's wrk; scripts/ensure-bench-tools.sh installs it)."""
+    run = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+                         capture_output=True, text=True, check=True)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", run.stdout).group(1)
+    p50, p99 = (re.search(rf"\s{p}%\s+(\S+)", run.stdout).group(1) for p in ("50", "99"))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*", run.stdout)
+    return f"{float(rate):.0f} requests/s, p50 {p50}, p99 {p99}" + (f" ({errors.group(0)})" if errors else "")
+
+
+def benchmark(cluster, web_args, use_wrk, connections, seconds):
+    """bench/web.py through nginx when it is there, else wrk on the login page (nginx vs one instance)."""
+    if WEB_BENCH.exists() and not use_wrk:
+        print(f"bench/web.py --target {cluster.url} {' '.join(web_args)}", flush=True)
+        return subprocess.run([sys.executable, WEB_BENCH, "--target", cluster.url, *web_args], cwd=ROOT,
+                              env=cluster.env).returncode
+    if not WEB_BENCH.exists():
+        print("bench/web.py is not there yet: its hook is `bench/web.py --target URL` (called here with "
+              "nginx's address); meanwhile wrk on the login page.")
+    for name, url in (("nginx, two instances", cluster.url), ("one instance alone", cluster.instances[0])):
+        print(f"{name}: GET /login, {connections} connections, {seconds} s: "
+              f"{wrk(url + '/login', connections, seconds)}", flush=True)
+    return 0
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    web_args = argv[argv.index("--") + 1:] if "--" in argv else []
+    argv = argv[:argv.index("--")] if "--" in argv else argv
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"), help="PostgreSQL (DATABASE_URL)")
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL"), help="Redis (REDIS_URL)")
+    parser.add_argument("--ports", type=int, nargs=2, default=[5301, 5302], help="the two gunicorn instances")
+    parser.add_argument("--listen", type=int, default=5380, help="nginx's port")
+    parser.add_argument("--hold", action="store_true", help="no benchmark: keep everything up until Ctrl-C")
+    parser.add_argument("--wrk", action="store_true", help="wrk on the login page even when bench/web.py is there")
+    parser.add_argument("--connections", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args(argv)
+    if not (args.database_url and args.redis_url):
+        parser.error("give --database-url and --redis-url (or DATABASE_URL and REDIS_URL)")
+    sink = CountingSink()
+    sink.start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMTP_")}
+    env.update({"SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48),
+                "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(sink.port)})
+    migrate({**env, "DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url})
+    try:
+        with Cluster(args.database_url, args.redis_url, env, args.ports, args.listen) as cluster:
+            print(f"up: nginx {cluster.url} → {' and '.join(cluster.instances)}; {cluster.workers} RQ workers, "
+                  f"rq cron; logs in {cluster.directory}", flush=True)
+            if args.hold:
+                try:
+                    cluster.processes[0].wait()
+                except KeyboardInterrupt:
+                    pass
+                return 0
+            return benchmark(cluster, web_args, args.wrk, args.connections, args.seconds)
+    finally:
+        print(f"emails received by the SMTP sink: {sink.count}")
+        sink.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
