@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/scaleout.py --database-url postgresql://postgres@127.0.0.1/bench_scale_web \\
         --redis-url redis://127.0.0.1:6379/12 [--ports 5301 5302 --listen 5380] [-- web.py's options]
-    .venv/bin/python bench/scaleout.py ... --hold    # keep it all up until Ctrl-C
+    .venv/bin/python bench/scaleout.py ... --hold    # keep it all up until Ctrl-C (or SIGTERM)
 
 The database is migrated first (`flask db upgrade`); give it bench/seed.py's data for the web
 benchmark's logins. Each instance runs `gunicorn -c gunicorn.conf.py wsgi:app` with GUNICORN_BIND
@@ -24,6 +24,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -87,6 +88,9 @@ class Cluster:
                 wait_for_http(url + "/healthz", [process])
             if self.url:
                 wait_for_http(self.url + "/healthz", self.processes[-1:])
+            ended = [process.args[:3] for process in self.processes if process.poll() is not None]
+            if ended:  # a worker or rq cron that could not start
+                raise RuntimeError(f"ended at the start: {ended}")
         except (RuntimeError, TimeoutError) as error:
             raise RuntimeError(f"{error}\n{self.logs()}") from None
 
@@ -126,8 +130,11 @@ class Cluster:
 
 
 def migrate(env):
-    subprocess.run([BIN / "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    """`flask db upgrade` on the run's database (its output only when it fails)."""
+    run = subprocess.run([BIN / "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, capture_output=True,
+                         text=True)
+    if run.returncode:
+        sys.exit(f"flask db upgrade failed:\n{run.stdout}{run.stderr}")
 
 
 def wrk(url, connections, seconds):
@@ -171,6 +178,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not (args.database_url and args.redis_url):
         parser.error("give --database-url and --redis-url (or DATABASE_URL and REDIS_URL)")
+    # SIGTERM (and SIGINT, which a shell's background job ignores) end the run: the cluster is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     sink = CountingSink()
     sink.start()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMTP_")}
@@ -186,7 +195,7 @@ def main(argv=None):
                     cluster.processes[0].wait()
                 except KeyboardInterrupt:
                     pass
-                return 0
+                return 0  # Ctrl-C or SIGTERM: stopped on leaving the block
             return benchmark(cluster, web_args, args.wrk, args.connections, args.seconds)
     finally:
         print(f"emails received by the SMTP sink: {sink.count}")
