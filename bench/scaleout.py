@@ -5,15 +5,20 @@
         --redis-url redis://127.0.0.1:6379/12 [--ports 5301 5302 --listen 5380] [-- web.py's options]
     .venv/bin/python bench/scaleout.py ... --hold    # keep it all up until Ctrl-C (or SIGTERM)
 
-The database is migrated first (`flask db upgrade`); give it bench/seed.py's data for the web
-benchmark's logins. Each instance runs `gunicorn -c gunicorn.conf.py wsgi:app` with GUNICORN_BIND
-set to its port (WEB_CONCURRENCY and GUNICORN_THREADS pass through), PORTAL_PROXY_HOPS=1 (nginx
-is the one proxy), the same SECRET_KEY and instance directory; deploy/nginx-scaleout.conf is
-filled in and run as a foreground nginx with its files in a temporary directory (no root). Emails
-go to a local SMTP sink that counts them. Then the web benchmark runs with `--target` nginx's
-address: bench/web.py when it is there; until then (or with `--wrk`) wrk loads the login page
-through nginx and through one instance alone, for comparison. Every process started here is
-stopped by its process group at the end, and the run's logs are printed when one fails to start.
+The database is migrated first (`flask db upgrade`); give it a copy of bench/seed.py's data for
+the web benchmark's logins (it writes: logins, the staff user's TOTP). Each instance runs
+`gunicorn -c gunicorn.conf.py wsgi:app` with GUNICORN_BIND set to its port (WEB_CONCURRENCY and
+GUNICORN_THREADS pass through), PORTAL_PROXY_HOPS=1 (nginx is the one proxy), PORTAL_ENV=production
+as bench/web.py serves the portal alone, the same SECRET_KEY and instance directory;
+deploy/nginx-scaleout.conf is filled in and run as a foreground nginx with its files in a
+temporary directory (no root). Emails go to a local SMTP sink that counts them.
+
+Then the web benchmark through nginx: `python -m bench.web --target <nginx> --hello-url <hello>`
+(with the options given after `--`), hello being bench/hello.py under the same front (two
+instances, the same template on the next port). Until bench/web.py is there, or with `--wrk`, wrk
+loads the login page through nginx and through one instance alone, for comparison. Every process
+started here is stopped by its process group at the end; their logs are printed when one fails
+to start.
 
 tests/test_scaleout.py starts the same Cluster to prove that sessions, CSRF, rate limits and the
 outbox work across instances.
@@ -53,13 +58,16 @@ class Cluster:
     must be migrated already. Use as a context manager: everything is stopped on leaving it.
     """
 
-    def __init__(self, database_url, redis_url, env, ports, listen=None, workers=2, cron=True, nginx=True):
+    def __init__(self, database_url, redis_url, env, ports, listen=None, workers=2, cron=True, nginx=True,
+                 app="wsgi:app", health="/healthz"):
         self.directory = Path(tempfile.mkdtemp(prefix="portal-scaleout-"))
         self.instances = [f"http://127.0.0.1:{port}" for port in ports]
         self.url = f"http://127.0.0.1:{listen}" if nginx else None
         self.ports, self.listen, self.workers, self.cron, self.nginx = ports, listen, workers, cron, nginx
+        self.app, self.health = app, health
         self.env = {**env, "DATABASE_URL": database_url, "REDIS_URL": redis_url, "PORTAL_PROXY_HOPS": "1",
-                    "PYTHONPATH": str(ROOT), "PORTAL_BASE_URL": self.url or self.instances[0]}
+                    "PYTHONPATH": str(ROOT)}
+        self.env.setdefault("PORTAL_BASE_URL", self.url or self.instances[0])  # production wants its public one
         self.env.setdefault("PORTAL_INSTANCE_DIR", str(self.directory / "instance"))  # shared: uploads
         self.processes = []
 
@@ -75,7 +83,7 @@ class Cluster:
         self.stop()
 
     def start(self):
-        web = [self._start(f"web-{port}", [BIN / "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+        web = [self._start(f"web-{port}", [BIN / "gunicorn", "-c", "gunicorn.conf.py", self.app],
                            GUNICORN_BIND=f"127.0.0.1:{port}") for port in self.ports]
         self.processes += start_workers(self.workers, self.env)
         if self.cron:
@@ -85,9 +93,9 @@ class Cluster:
                                   "-c", self.write_nginx_config()])
         try:
             for url, process in zip(self.instances, web, strict=True):
-                wait_for_http(url + "/healthz", [process])
+                wait_for_http(url + self.health, [process])
             if self.url:
-                wait_for_http(self.url + "/healthz", self.processes[-1:])
+                wait_for_http(self.url + self.health, self.processes[-1:])
             ended = [process.args[:3] for process in self.processes if process.poll() is not None]
             if ended:  # a worker or rq cron that could not start
                 raise RuntimeError(f"ended at the start: {ended}")
@@ -147,15 +155,20 @@ def wrk(url, connections, seconds):
     return f"{float(rate):.0f} requests/s, p50 {p50}, p99 {p99}" + (f" ({errors.group(0)})" if errors else "")
 
 
-def benchmark(cluster, web_args, use_wrk, connections, seconds):
-    """bench/web.py through nginx when it is there, else wrk on the login page (nginx vs one instance)."""
-    if WEB_BENCH.exists() and not use_wrk:
-        print(f"bench/web.py --target {cluster.url} {' '.join(web_args)}", flush=True)
-        return subprocess.run([sys.executable, WEB_BENCH, "--target", cluster.url, *web_args], cwd=ROOT,
-                              env=cluster.env).returncode
-    if not WEB_BENCH.exists():
-        print("bench/web.py is not there yet: its hook is `bench/web.py --target URL` (called here with "
-              "nginx's address); meanwhile wrk on the login page.")
+def web_bench(cluster, args, web_args):
+    """bench/web.py --target nginx's address, with hello behind a front of its own alike (two instances
+    of bench/hello.py under gunicorn.conf.py, deploy/nginx-scaleout.conf on the next port)."""
+    hello_ports = [port + 2 for port in args.ports]
+    with Cluster(args.database_url, args.redis_url, cluster.env, hello_ports, args.listen + 1, workers=0,
+                 cron=False, app="bench.hello:app", health="/") as hello:
+        command = [sys.executable, "-m", "bench.web", "--target", cluster.url, "--hello-url", hello.url,
+                   "--database-url", args.database_url, "--redis-url", args.redis_url, *web_args]
+        print(" ".join(command[1:]), flush=True)
+        return subprocess.run(command, cwd=ROOT, env=cluster.env).returncode
+
+
+def wrk_login(cluster, connections, seconds):
+    """Until bench/web.py is there (or with --wrk): wrk on the login page, through nginx and one instance alone."""
     for name, url in (("nginx, two instances", cluster.url), ("one instance alone", cluster.instances[0])):
         print(f"{name}: GET /login, {connections} connections, {seconds} s: "
               f"{wrk(url + '/login', connections, seconds)}", flush=True)
@@ -169,12 +182,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"), help="PostgreSQL (DATABASE_URL)")
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL"), help="Redis (REDIS_URL)")
-    parser.add_argument("--ports", type=int, nargs=2, default=[5301, 5302], help="the two gunicorn instances")
-    parser.add_argument("--listen", type=int, default=5380, help="nginx's port")
+    parser.add_argument("--ports", type=int, nargs=2, default=[5301, 5302],
+                        help="the two portal instances (hello's, for bench/web.py: these + 2)")
+    parser.add_argument("--listen", type=int, default=5380, help="nginx's port (hello's: the next)")
     parser.add_argument("--hold", action="store_true", help="no benchmark: keep everything up until Ctrl-C")
     parser.add_argument("--wrk", action="store_true", help="wrk on the login page even when bench/web.py is there")
-    parser.add_argument("--connections", type=int, default=10)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=10, help="--wrk's connections")
+    parser.add_argument("--seconds", type=int, default=10, help="--wrk's duration")
     args = parser.parse_args(argv)
     if not (args.database_url and args.redis_url):
         parser.error("give --database-url and --redis-url (or DATABASE_URL and REDIS_URL)")
@@ -182,8 +196,12 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     sink = CountingSink()
     sink.start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SMTP_")}
-    env.update({"SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48),
+    # As bench/web.py serves the portal alone: production settings (secure cookies, which this
+    # benchmark's clients send over http anyway; a public address in links).
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SMTP_", "GUNICORN_BIND")) and k not in ("PORTAL_PROXY_HOPS", "PORTAL_BASE_URL")}
+    env.update({"PORTAL_ENV": "production", "PORTAL_BASE_URL": "https://members.bench.example",
+                "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(48),
                 "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(sink.port)})
     migrate({**env, "DATABASE_URL": args.database_url, "REDIS_URL": args.redis_url})
     try:
@@ -196,7 +214,12 @@ def main(argv=None):
                 except KeyboardInterrupt:
                     pass
                 return 0  # Ctrl-C or SIGTERM: stopped on leaving the block
-            return benchmark(cluster, web_args, args.wrk, args.connections, args.seconds)
+            if WEB_BENCH.exists() and not args.wrk:
+                return web_bench(cluster, args, web_args)
+            if not WEB_BENCH.exists():
+                print("bench/web.py is not there yet: this run calls `python -m bench.web --target <nginx> "
+                      "--hello-url <hello behind nginx> --database-url …` once it is; meanwhile wrk on /login.")
+            return wrk_login(cluster, args.connections, args.seconds)
     finally:
         print(f"emails received by the SMTP sink: {sink.count}")
         sink.stop()
