@@ -80,6 +80,7 @@ class Figures:
     email_seconds: float
     worker_cpu: float  # the workers' CPU, and their work horses' when they fork
     complete: bool
+    load: float  # the machine's 1-minute load average when the last email came
 
     @property
     def emails_per_second(self):
@@ -144,8 +145,9 @@ def measure(members, workers, timeout, worker_class="simple"):
                 invite_seconds=(done_at or time.monotonic()) - begun, email_seconds=finished - begun,
                 worker_cpu=(cpu_after.children_user - cpu_before.children_user
                             + cpu_after.children_system - cpu_before.children_system),
-                complete=progress.invited == members and sink.count == members and dispatch.status == "done")
-            report(figures, app.config["SURVEY_BATCH_SIZE"], load, timeout)
+                complete=progress.invited == members and sink.count == members and dispatch.status == "done",
+                load=load)
+            report(figures, app.config["SURVEY_BATCH_SIZE"], timeout)
             return figures
         finally:
             stop_processes(started)
@@ -153,9 +155,9 @@ def measure(members, workers, timeout, worker_class="simple"):
             sink.stop()
 
 
-def report(f, batch_size, load, timeout):
+def report(f, batch_size, timeout):
     print(f"workers: {f.workers} ({f.worker_class}), batch size: {batch_size}, "
-          f"load average {load:.1f} on {os.cpu_count()} cores")
+          f"load average {f.load:.1f} on {os.cpu_count()} cores")
     print(f"invitations: {f.invited} (emails stored: {f.emailed}) in {f.invite_seconds:.1f} s: "
           f"{f.invited / f.invite_seconds:.0f} invitations per second")
     print(f"emails: {f.delivered} received over {f.connections} SMTP connections in {f.email_seconds:.1f} s: "

@@ -45,10 +45,11 @@ def verdict(figures):
 
 def compare(by_class):
     """One line per worker class, and what forking costs per email."""
-    lines = ["| worker class | emails | total | emails/s | worker CPU per email |", "| --- | --- | --- | --- | --- |"]
+    lines = ["| worker class | emails | total | emails/s | worker CPU per email | load average |",
+             "| --- | --- | --- | --- | --- | --- |"]
     for name, f in by_class.items():
         lines.append(f"| {name} ({WORKER_CLASSES[name].split(':')[0]}) | {f.delivered:,} | {f.email_seconds:.1f} s | "
-                     f"{f.emails_per_second:.0f} | {f.cpu_ms_per_email:.2f} ms |")
+                     f"{f.emails_per_second:.0f} | {f.cpu_ms_per_email:.2f} ms | {f.load:.1f} |")
     if len(by_class) == 2:
         simple, fork = by_class["simple"], by_class["fork"]
         lines.append(f"\nForking per job: {fork.cpu_ms_per_email - simple.cpu_ms_per_email:+.2f} ms of worker CPU per "

@@ -3,7 +3,10 @@
 The worker runs its jobs in its own process (rq's SimpleWorker), not in a work horse forked for
 each job (rq's default Worker). Measured with bench/dispatch.py (20,000 members, two workers,
 PostgreSQL, this 2-core machine, 2026-12-02): forking, 215 emails/s delivered and 7.6 ms of worker
-CPU per email; not forking, 313 emails/s and 4.9 ms. A forked horse starts cold for every job
+CPU per email; not forking, 313 emails/s and 4.9 ms. Again with bench/jobs.py --worker-class both
+(100,000 members, 2026-12-03, the machine loaded by other runs: load average 8–11): forking, 122
+emails/s and 3.30 ms of worker CPU per email; not forking, 187 emails/s and 2.36 ms (forking costs
+40 % more CPU per email; bench/results/jobs-2026-12-03.md). A forked horse starts cold for every job
 (a new database connection, SQL statements compiled again, translations loaded again) and the
 portal's jobs are many and short. What forking would give, this process keeps by other means:
 each job runs in a fresh app context (its own database session, removed at the end), a job that
