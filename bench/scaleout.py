@@ -147,7 +147,7 @@ def migrate(env):
 
 def wrk(url, connections, seconds):
     """requests/s and p50/p99 of wrk on `url` (Debian's wrk; scripts/ensure-bench-tools.sh installs it)."""
-    run = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
+    run = subprocess.run(["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
                          capture_output=True, text=True, check=True)
     rate = re.search(r"Requests/sec:\s+([\d.]+)", run.stdout).group(1)
     p50, p99 = (re.search(rf"\s{p}%\s+(\S+)", run.stdout).group(1) for p in ("50", "99"))

@@ -7,6 +7,8 @@ queued by a request on one is sent by a worker (the outbox in PostgreSQL, the jo
 
 import http.client
 import os
+import re
+import shutil
 import time
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
@@ -15,7 +17,7 @@ import pytest
 from redis import Redis
 from sqlalchemy import select
 
-from bench.scaleout import Cluster, find_nginx
+from bench.scaleout import Cluster, find_nginx, wrk_login
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from tests import services
@@ -198,3 +200,16 @@ def test_through_nginx_a_login_is_a_session_on_each_instance(cluster, member):
     for base in (cluster.url, *cluster.instances):
         status, _, page = browser.get(base, "/")
         assert status == 200 and "Hello, Scale" in page, base
+
+
+def test_the_benchmark_through_nginx_gives_its_figures(cluster, capsys):
+    """bench/scaleout.py's wrk run (until bench/web.py takes over), for one second: it never rots."""
+    if cluster.url is None:
+        services.unavailable("nginx")
+    if shutil.which("wrk") is None:
+        services.unavailable("wrk (make bench-tools)")
+    assert wrk_login(cluster, connections=1, seconds=1) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"nginx, two instances: GET /login, 1 connections, 1 s: \d+ requests/s, p50 ", out), out
+    assert re.search(r"one instance alone: GET /login, 1 connections, 1 s: \d+ requests/s, p50 ", out), out
+    assert "Non-2xx" not in out
