@@ -10,6 +10,7 @@ from portal.extensions import csrf, db
 from portal.htmx import render_page
 from portal.i18n import current_language
 from portal.security import from_this_site
+from portal.sqlite import writes
 from portal.surveys import services
 from portal.surveys.models import MAX_TEXT_ANSWER
 
@@ -46,6 +47,7 @@ def _language(invitation):
 
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
+@writes
 @csrf.exempt  # open for hours, with no session: the signed, single-use token protects the form
 def answer(token):
     invitation = services.invitation_for_token(token)
