@@ -26,6 +26,9 @@ if $BIN/python -c "import os, redis; redis.Redis.from_url(os.environ['REDIS_URL'
 else
   echo "Redis does not answer at $REDIS_URL: jobs (emails) run inline in the web process."
   unset REDIS_URL
+  # The rate limits then count in each process's memory: with one gunicorn worker (threads serve
+  # requests side by side) they count every request, as Redis would across workers.
+  export WEB_CONCURRENCY=${WEB_CONCURRENCY:-1}
 fi
 if [ -z "${SMTP_HOST:-}" ]; then
   echo "No SMTP_HOST: emails stay in the outbox (read them at /admin/outbox); their links are printed here."
