@@ -130,10 +130,13 @@ def test_every_asset_a_member_page_loads_is_hashed_and_immutable(client, app):
             assert asset.status_code == 200 and asset.headers["Cache-Control"] == IMMUTABLE, (path, url)
 
 
-def test_the_login_page_loads_only_hashed_assets(client, app):
+def test_the_login_page_loads_only_hashed_assets_and_no_script(client, app):
     manifest = set(app.extensions["static_manifest"].values())
-    loaded = ASSET.findall(html(client.get("/login")))
+    page = html(client.get("/login"))
+    loaded = ASSET.findall(page)
     assert len(loaded) >= 2 and all(url[len("/static/"):] in manifest for url in loaded)
+    assert "<script" not in page  # nothing to run before the first tap (its form posts without htmx)
+    assert "<script" in html(client.get("/signup"))  # the other pages keep theirs
 
 
 def test_pages_and_htmx_fragments_are_compressed_and_vary_on_the_encoding(client):
