@@ -1,13 +1,16 @@
-"""bench/seed.py, run tiny so that it never rots: it loads a database of its own (PostgreSQL only, made
-and dropped here), the rows are what it says, the same seed makes the same rows, the ledger agrees with
-the app's own code, and a seeded member and the staff user log in with SEED_PASSWORD."""
+"""bench/seed.py, run tiny so that it never rots: it loads a database of its own (PostgreSQL only,
+bench_seed_test_<hex>, made and dropped here), the rows are what it says, the same seed makes the same
+rows, the ledger agrees with the app's own code, and a seeded member and the staff user log in with
+SEED_PASSWORD."""
 
 import sys
+import uuid
 from datetime import UTC, datetime
 
 import psycopg
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from portal import create_app
 from portal.care.points import members_with_due_points
@@ -36,10 +39,19 @@ def row_counts(connection):
 def seeded():
     """A database of its own, migrated and seeded at SCALE: (url, counts, the context it was seeded on, the
     rows the migrations had made)."""
-    made = services.create_postgres_database()
-    if made is None:
+    admin = bench_seed.libpq_url(services.POSTGRES_URL)
+    name = f"bench_seed_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError:
         services.unavailable("PostgreSQL at " + services.POSTGRES_URL)
-    url, drop = made
+    url = make_url(services.POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+    def drop():
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
     try:
         bench_seed.migrate(url)
         with psycopg.connect(bench_seed.libpq_url(url)) as connection:
