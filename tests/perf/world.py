@@ -1,7 +1,7 @@
-"""A member with everything a page can show (points, a voucher, an event, a ticket, a survey link) and
-a staff user; then history in bulk: `count` rows of each kind, inserted with one INSERT per table
-(executemany), as a portal that has run for years has them. Shared by the query budget test and
-the EXPLAIN test of tests/perf (plain functions, no fixtures)."""
+"""The world the tests of tests/perf measure (plain functions, no fixtures; the query budget test and
+the EXPLAIN test share them): a member with everything a page can show (points, vouchers, an event,
+a ticket, a survey link) and a staff user; history in bulk, `count` rows of each kind inserted with
+one INSERT per table (executemany), as a portal that has run for years has them; and the pages."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,6 +22,7 @@ from portal.surveys import services as surveys
 from portal.surveys.models import Answer, Invitation, Response
 from portal.tickets.models import Ticket, TicketMessage
 from tests.factories import make_event, make_member, make_reward, make_staff, make_survey, make_ticket
+from tests.helpers import login
 
 MEMBER_EMAIL = "mei.history@example.com"
 STAFF_EMAIL = "pat.history@example.com"
@@ -146,3 +147,49 @@ def add_history(world, count, label, member_id=None):
          "attempts": 1, "created_at": at, "sent_at": at} for n, at in enumerate(moments)])
     world.after_id = ledger.history(member, limit=5)[0][-1].id
     db.session.flush()
+
+
+HTMX = {"HX-Request": "true"}
+
+
+def member_pages(world):
+    return {
+        "member home": ("/", {}),
+        "points": ("/points", {}),
+        "points: load more (htmx)": (f"/points?after={world.after_id}", {"headers": HTMX}),
+        "benefits": ("/benefits", {}),
+        "rewards": ("/rewards", {}),
+        "events": ("/events", {}),
+        "an event": (f"/events/{world.event_id}", {}),
+        "my tickets": ("/tickets", {}),
+        "a ticket": (f"/tickets/{world.ticket_number}", {}),
+    }
+
+
+def staff_pages(world):
+    return {
+        "staff: member search": ("/admin/members?q=lin", {}),
+        "staff: member page": (f"/admin/members/{world.member_id}", {}),
+        "staff: ticket queue": ("/admin/tickets/", {}),
+        "staff: a ticket": (f"/admin/tickets/{world.ticket_number}", {}),
+        "staff: survey results": (f"/admin/surveys/{world.survey_id}/results", {}),
+    }
+
+
+def visit_pages(app, world, visit):
+    """visit(name, get) for every page: the member's (logged in), staff's, the survey link (no login);
+    get() requests the page and checks that it answered 200."""
+    survey_link = {"survey link": (f"/s/{world.token}", {})}
+    for email, pages in ((world.member_email, member_pages(world)), (world.staff_email, staff_pages(world)),
+                         (None, survey_link)):
+        client = app.test_client()
+        if email:
+            login(client, email)
+        for name, (path, kwargs) in pages.items():
+            visit(name, lambda path=path, kwargs=kwargs, client=client, name=name: _get(client, name, path, kwargs))
+
+
+def _get(client, name, path, kwargs):
+    response = client.get(path, **kwargs)
+    assert response.status_code == 200, f"{name}: {response.status_code}"
+    return response
