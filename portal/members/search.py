@@ -8,9 +8,9 @@ A query is read three ways at once and a member matching any of them is found:
   all find "+886 912 345 678" (a leading trunk 0 is also tried without it).
 
 On PostgreSQL, trigram indexes (migration 0014, pg_trgm's gin_trgm_ops) serve each of these
-"contains" tests: on lower(name), lower(email) and the phone's digits — the very expressions built
-here (SEARCH_INDEXES names them; tests/perf/test_search.py checks the plans). An expression changed
-here needs its index changed in a migration. SQLite reads the table with the same LIKE.
+"contains" tests: on lower(name || ' ' || email) and on the phone's digits — the very expressions
+built here (SEARCH_INDEXES names them; tests/perf/test_search.py checks the plans). An expression
+changed here needs its index changed in a migration. SQLite reads the table with the same LIKE.
 """
 
 import math
@@ -38,7 +38,7 @@ def member_number(text):
 
 
 # The trigram indexes of migration 0014 and the expressions they index, as _matches() writes them.
-SEARCH_INDEXES = ("ix_members_name_trgm", "ix_members_email_trgm", "ix_members_phone_digits_trgm")
+SEARCH_INDEXES = ("ix_members_name_email_trgm", "ix_members_phone_digits_trgm")
 
 
 def _phone_digits():
@@ -50,13 +50,16 @@ def _phone_digits():
     return expression
 
 
+def _name_and_email():
+    """lower(name || ' ' || email): a word (it has no space) is in it exactly when it is in the name or
+    in the email; one trigram index serves it, and all the words of a query in one scan."""
+    return func.lower(Member.name.op("||")(literal_column("' '")).op("||")(Member.email))
+
+
 def _matches(text):
     words = text.lower().split()
-    conditions = [and_(*[
-        or_(func.lower(Member.name).contains(word, autoescape=True),
-            func.lower(Member.email).contains(word, autoescape=True))
-        for word in words
-    ])]
+    searched = _name_and_email()
+    conditions = [and_(*[searched.contains(word, autoescape=True) for word in words])]
     number = member_number(text)
     if number is not None:
         conditions.append(Member.id == number)
@@ -122,8 +125,14 @@ def search_members(text="", tier_code="", page=1, per_page=PAGE_SIZE):
 
 def _page(filters, order, page, per_page, counted=False):
     """Page `page` of the members matching `filters` with their tiers; with counted, (member, number
-    of matches) pairs."""
+    of matches) pairs.
+
+    The list of every member reads the index on (lower(name), id) in order (0014): 25 entries, not
+    a sort of every member. A search sorts its matches by lower(name || '') instead, the same order
+    in an expression that index does not serve: PostgreSQL would otherwise walk it whole, filtering
+    every member, to spare a sort of a few thousand (0.65 s rather than 20 ms at 100,000 members)."""
+    name = func.lower(Member.name.op("||")(literal_column("''"))) if filters else func.lower(Member.name)
     columns = (Member, func.count().over()) if counted else (Member,)
     query = (select(*columns).options(joinedload(Member.tier, innerjoin=True)).where(*filters)
-             .order_by(*order, func.lower(Member.name), Member.id).limit(per_page).offset((page - 1) * per_page))
+             .order_by(*order, name, Member.id).limit(per_page).offset((page - 1) * per_page))
     return db.session.execute(query).all() if counted else db.session.scalars(query).all()

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import event, insert, select
 from sqlalchemy import text as text_sql
 
 from portal import create_app
@@ -55,11 +55,12 @@ def index_scans(node):
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 @pytest.mark.parametrize(("text", "indexes"), [
-    ("lin", {"ix_members_name_trgm", "ix_members_email_trgm"}),
-    ("member123@", {"ix_members_name_trgm", "ix_members_email_trgm"}),
-    ("0912 345", {"ix_members_name_trgm", "ix_members_email_trgm", "ix_members_phone_digits_trgm"}),
-    ("M000042", {"ix_members_name_trgm", "ix_members_email_trgm", "pk_members"}),
-], ids=["name", "email", "phone", "member number"])
+    ("lin", {"ix_members_name_email_trgm"}),
+    ("mei lin", {"ix_members_name_email_trgm"}),
+    ("member123@", {"ix_members_name_email_trgm"}),
+    ("0912 345", {"ix_members_name_email_trgm", "ix_members_phone_digits_trgm"}),
+    ("M000042", {"ix_members_name_email_trgm", "pk_members"}),
+], ids=["name", "two words", "email", "phone", "member number"])
 def test_the_search_reads_the_trigram_indexes(app, text, indexes):
     """The members a search matches are found through the indexes: every "contains" test by a
     Bitmap Index Scan on its trigram index (and the member number by the primary key), never a scan.
@@ -108,13 +109,16 @@ def _migrated(fresh_database, tmp_path, work):
 
 
 def test_0014_adds_the_search_indexes_and_takes_them_away(fresh_database, tmp_path):
-    def indexes():
-        db.session.remove()
-        return {index["name"] for index in inspect(db.engine).get_indexes("members")}
+    def indexes():  # read from the catalogue: SQLAlchemy's inspector skips indexes on expressions
+        query = {"sqlite": "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'members'",
+                 "postgresql": "SELECT indexname FROM pg_indexes WHERE tablename = 'members'"}[db.engine.dialect.name]
+        names = set(db.session.execute(text_sql(query)).scalars())
+        db.session.commit()
+        return names
 
     def work():
         postgresql = db.engine.dialect.name == "postgresql"
-        made = set(search.SEARCH_INDEXES) if postgresql else set()
+        made = {"ix_members_name_order"} | (set(search.SEARCH_INDEXES) if postgresql else set())
         upgrade(revision="0013")
         before = indexes()
         assert not made & before
