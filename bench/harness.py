@@ -92,10 +92,11 @@ def start_process(command, env, log=None):
             output.close()
 
 
-def start_workers(count, env, worker_class="simple"):
-    """`count` RQ workers (`python -m jobs.worker`), each running its jobs as `worker_class` says."""
+def start_workers(count, env, worker_class="simple", logs=None):
+    """`count` RQ workers (`python -m jobs.worker`), each running its jobs as `worker_class` says;
+    their output in `logs`/worker-N.log, or nowhere."""
     command = [sys.executable, "-m", "jobs.worker", "--worker-class", worker_class]
-    return [start_process(command, env) for _ in range(count)]
+    return [start_process(command, env, log=logs and Path(logs) / f"worker-{n}.log") for n in range(1, count + 1)]
 
 
 def stop_processes(processes, timeout=30):

@@ -85,7 +85,7 @@ class Cluster:
     def start(self):
         web = [self._start(f"web-{port}", [BIN / "gunicorn", "-c", "gunicorn.conf.py", self.app],
                            GUNICORN_BIND=f"127.0.0.1:{port}") for port in self.ports]
-        self.processes += start_workers(self.workers, self.env)
+        self.processes += start_workers(self.workers, self.env, logs=self.directory)
         if self.cron:
             self._start("cron", [BIN / "rq", "cron", "jobs/cron.py", "--url", self.env["REDIS_URL"]])
         if self.nginx:
