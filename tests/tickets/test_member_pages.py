@@ -475,9 +475,9 @@ def add_messages(ticket, member, count_, staff=None):
     db.session.commit()
 
 
-def page_queries(client, path):
+def page_queries(client, path, **kwargs):
     with counting_queries() as statements:
-        response = client.get(path)
+        response = client.get(path, **kwargs)
     assert response.status_code == 200
     return statements
 
@@ -498,13 +498,17 @@ def test_my_tickets_runs_the_same_queries_with_10_and_200_tickets(mei_client, me
     for n in range(10):
         make_ticket(mei, subject=f"Ticket {n}")
     db.session.commit()
+    cursor = services.member_tickets(mei, limit=3)[0][-1].id
     few = page_queries(mei_client, "/tickets")
+    few_more = page_queries(mei_client, f"/tickets?after={cursor}", headers=HTMX)
     for n in range(190):
         make_ticket(mei, subject=f"More {n}")
     db.session.commit()
     many = page_queries(mei_client, "/tickets")
-    assert html(mei_client.get("/tickets")).count('class="entry"') == 200
+    many_more = page_queries(mei_client, f"/tickets?after={cursor}", headers=HTMX)
+    assert html(mei_client.get("/tickets")).count('class="entry"') == 20  # a page at a time
     assert len(few) == len(many), "\n".join(many)
+    assert len(few_more) == len(many_more) == len(few) - 1, "\n".join(many_more)  # the partial has no bell
 
 
 # ---- due_time: "Tue 14:00" in the programme's time zone and the reader's language --------------------
