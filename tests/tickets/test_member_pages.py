@@ -621,3 +621,19 @@ def test_my_tickets_with_none_after_the_cursor_says_so(mei_client, mei):
     page = html(mei_client.get("/tickets"))
     assert subjects(page) == ["Only one"] and more_link(page) is None
     assert "No older tickets." in html(mei_client.get(f"/tickets?after={only.id}"))
+
+
+def test_my_tickets_and_events_paging_in_zh_hant(mei_client, filed):
+    mei_client.post("/language", data={"language": "zh_Hant", "csrf_token": csrf_token(mei_client, "/tickets")})
+    first = html(mei_client.get("/tickets"))
+    assert ">載入更多</a>" in first
+    later = html(mei_client.get(re.search(r'id="load-more-link" class="button" href="([^"]+)"', first).group(1)))
+    assert '較早的客服紀錄。 <a class="more" href="/tickets">回到最新</a>' in later
+    assert "沒有更早的客服紀錄。" in html(mei_client.get("/tickets?after=999999"))
+    for n in range(21):
+        make_event(f"Event {n}", starts_in=timedelta(days=1 + n))
+    db.session.commit()
+    events = html(mei_client.get("/events"))
+    later = html(mei_client.get(re.search(r'id="load-more-link" class="button" href="([^"]+)"', events).group(1)))
+    assert '較晚的活動。 <a class="more" href="/events">回到最近的活動</a>' in later
+    assert "沒有更晚的活動。" in html(mei_client.get("/events?after=999999"))
