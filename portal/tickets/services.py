@@ -528,10 +528,16 @@ def saved_reply_text(saved_reply, member):
 
 # ---- what the pages read (a fixed number of queries each) ------------------------------------------
 
-def member_tickets(member):
-    """The member's tickets, newest first (one query)."""
-    return db.session.scalars(select(Ticket).where(Ticket.member_id == member.id)
-                              .order_by(Ticket.created_at.desc(), Ticket.id.desc())).all()
+def member_tickets(member, after_id=None, limit=20):
+    """A page of the member's tickets, newest first (by creation, then id), after the ticket
+    `after_id` — one of theirs, else the page is empty: (tickets, more?). One query."""
+    query = select(Ticket).where(Ticket.member_id == member.id)
+    if after_id:
+        cursor = (select(Ticket.created_at).where(Ticket.id == after_id, Ticket.member_id == member.id)
+                  .scalar_subquery())
+        query = query.where(or_(Ticket.created_at < cursor, and_(Ticket.created_at == cursor, Ticket.id < after_id)))
+    rows = db.session.scalars(query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit + 1)).all()
+    return rows[:limit], len(rows) > limit
 
 
 def ticket_for_member(member, number):
