@@ -92,7 +92,7 @@ def test_a_language_chosen_before_login_is_kept_by_the_member_but_not_passed_on(
 
 def test_templates_translate_with_the_requests_translations_kept_until_its_locale_changes(plain_app):
     from flask import render_template_string, session
-    from flask_babel import force_locale, refresh
+    from flask_babel import force_locale, gettext, lazy_gettext, refresh
 
     from portal.i18n import translations
 
@@ -107,3 +107,4 @@ def test_templates_translate_with_the_requests_translations_kept_until_its_local
     session["lang"] = "zh_Hant"  # as the language switcher does
     refresh()  # Flask-Babel chooses the locale again: the translations follow
     assert render_template_string(page) == "積分 記住我 2 天"
+    assert gettext("Points") == str(lazy_gettext("Points")) == "積分"  # Python's strings share them

@@ -102,3 +102,39 @@ def test_every_htmx_fragment_a_member_asks_for_is_at_most_5_kb(mei):
     assert any("/rewards/" in request for request in sizes)  # Redeem
     too_heavy = {request: size for request, size in sizes.items() if size > FRAGMENT_BUDGET}
     assert not too_heavy
+
+
+def test_the_load_more_fragments_of_events_and_my_tickets_are_at_most_5_kb(mei):
+    """Mei with 45 more upcoming events and 45 more tickets than the demo gives her: the second page
+    of each (20 cards, 20 rows) as htmx asks for it from its "Load more"."""
+    from datetime import timedelta
+
+    from portal.extensions import db
+    from portal.members.models import Member
+    from tests.factories import make_event, make_ticket
+
+    member = db.session.scalar(db.select(Member).where(Member.email == "mei@example.com"))
+    places = ("Xinyi flagship, 3F tasting room", "Daan shop, garden terrace", "Songshan roastery")
+    subjects = ("My voucher was refused at the till", "The app shows the wrong balance",
+                "Question about the birthday bonus")
+    streets = ("No. 11, Songgao Rd, Xinyi District, Taipei", "No. 88, Section 2, Anhe Rd, Daan District, Taipei",
+               "No. 5, Lane 133, Nanjing E Rd Sec 5, Songshan District, Taipei")
+    for n in range(45):
+        make_event(f"{('Pour-over', 'Latte art', 'Single origin', 'Tea pairing')[n % 4]} session no. {n + 1}",
+                   title_zh=f"第 {n + 1} 場咖啡品鑑", online=n % 5 == 0, venue=places[n % 3], address=streets[n % 3],
+                   starts_in=timedelta(days=3 + n, hours=n % 6), capacity=10 + n)
+        make_ticket(member, kind=("complaint", "feedback", "consultation")[n % 3],
+                    subject=f"{subjects[n % 3]} ({n + 1})")
+    db.session.commit()
+    sizes = {}
+    for path in ("/events", "/tickets"):
+        page = plain_text(mei.get(path, headers=BROWSER))
+        link = re.search(r'id="load-more-link" class="button" href="([^"]+)"', page)
+        assert link, path
+        url = markup.unescape(link.group(1))
+        response = mei.get(url, headers={**BROWSER, "HX-Request": "true", "HX-Current-URL": "http://localhost" + path})
+        assert response.status_code == 200 and "<html" not in plain_text(response)
+        assert plain_text(response).count("<li>") >= 20, url  # a full page of cards or rows
+        sizes[f"GET {url}"] = transferred(response)
+    print("\nLoad more fragments:", sizes)
+    assert all(size <= FRAGMENT_BUDGET for size in sizes.values()), sizes

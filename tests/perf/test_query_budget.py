@@ -22,9 +22,11 @@ BUDGET = {
     "points: load more (htmx)": 3,  # the partial has no bell
     "benefits": 4,  # member, tiers, benefits, bell
     "rewards": 4,  # member, rewards with their minimum tiers, bell, the member's tier
-    "events": 5,  # member, events, their counts, the member's registrations, bell
+    "events": 5,  # member, a page of events, their counts, the member's registrations, bell
+    "events: load more (htmx)": 4,  # the partial has no bell
     "an event": 5,  # member, event, the member's registration, counts, bell
-    "my tickets": 3,  # member, tickets, bell
+    "my tickets": 3,  # member, a page of tickets, bell
+    "my tickets: load more (htmx)": 2,  # the partial has no bell
     "a ticket": 6,  # member, ticket, status changes, messages, pictures, bell
     "survey link": 3,  # invitation with member and survey, questions, choices (no login, no bell)
     "staff: member search": 3,  # staff, tiers, a page of members with their tiers and their number

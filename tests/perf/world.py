@@ -40,6 +40,7 @@ class World:
     question_ids: list
     token: str
     staff_id: int
+    ticket_id: int = 0
     after_id: int = 0
 
 
@@ -56,6 +57,7 @@ def build_world():
     reward = make_reward(name="Coffee for two", points_cost=100)
     make_reward(name="Tea ceremony", points_cost=900, min_tier="gold")  # a reward the member cannot redeem
     event = make_event(title="Tea tasting", capacity=50)
+    make_event(title="Latte art", capacity=12, starts_in=timedelta(days=9))  # after Tea tasting
     events.register(mei, event)
     ticket = make_ticket(member=mei, status="in_progress", staff=pat)
     survey = make_survey(questions=(("rating", "How satisfied are you?"),
@@ -67,7 +69,7 @@ def build_world():
     return World(member_id=mei.id, member_email=MEMBER_EMAIL, staff_email=STAFF_EMAIL, reward_id=reward.id,
                  event_id=event.id, ticket_number=ticket.number, survey_id=survey.id,
                  question_ids=[question.id for question in survey.questions],
-                 token=surveys.invitation_token(invitation), staff_id=pat.id)
+                 token=surveys.invitation_token(invitation), staff_id=pat.id, ticket_id=ticket.id)
 
 
 def add_history(world, count, label, member_id=None):
@@ -160,8 +162,10 @@ def member_pages(world):
         "benefits": ("/benefits", {}),
         "rewards": ("/rewards", {}),
         "events": ("/events", {}),
+        "events: load more (htmx)": (f"/events?after={world.event_id}", {"headers": HTMX}),  # Latte art
         "an event": (f"/events/{world.event_id}", {}),
         "my tickets": ("/tickets", {}),
+        "my tickets: load more (htmx)": (f"/tickets?after={world.ticket_id}", {"headers": HTMX}),  # the history
         "a ticket": (f"/tickets/{world.ticket_number}", {}),
     }
 
