@@ -146,8 +146,9 @@ def _seed_module():
     return seed
 
 
-def find_accounts(app):
-    """The seed's convention (member{i}@bench.example, staff@bench.example) or the demo's."""
+def find_accounts(app, password=None):
+    """The seed's convention (member{i}@bench.example, staff@bench.example) or the demo's;
+    `password` overrides the convention's."""
     from sqlalchemy import select
 
     from portal.auth.models import StaffUser
@@ -158,15 +159,17 @@ def find_accounts(app):
         usable = (Member.status == "active") & Member.email_verified_at.is_not(None)
         seed = _seed_module()
         if db.session.scalar(select(StaffUser.id).where(StaffUser.email == "staff@bench.example")):
-            if seed is None:
-                raise SystemExit("The database is bench/seed.py's, but bench.seed (its password) is missing.")
+            if seed is None and not password:
+                raise SystemExit("The database is bench/seed.py's, but bench.seed (its password) is missing: "
+                                 "give --password.")
             rows = db.session.execute(select(Member.id, Member.email).where(
                 usable, Member.email.like("member%@bench.example")).order_by(Member.id)).all()
-            return Accounts([tuple(r) for r in rows], seed.SEED_PASSWORD, "staff@bench.example", "bench.seed")
+            return Accounts([tuple(r) for r in rows], password or seed.SEED_PASSWORD, "staff@bench.example",
+                            "bench.seed")
         from portal.demo import DEMO_PASSWORD
 
         rows = db.session.execute(select(Member.id, Member.email).where(usable).order_by(Member.id)).all()
-        return Accounts([tuple(r) for r in rows], DEMO_PASSWORD, "lead@example.com", "portal/demo.py")
+        return Accounts([tuple(r) for r in rows], password or DEMO_PASSWORD, "lead@example.com", "portal/demo.py")
 
 
 def enrol_staff(app, email):
@@ -552,6 +555,9 @@ def parse_args(argv=None):
     parser.add_argument("--target", help="benchmark this running portal instead of starting gunicorn")
     parser.add_argument("--hello-url", help="the hello app to compare with (with --target)")
     parser.add_argument("--secret-key", default=os.environ.get("SECRET_KEY"), help="the target's SECRET_KEY")
+    parser.add_argument("--password", help="the members' and staff's password (default: the data set's own)")
+    parser.add_argument("--sweep", action="store_true",
+                        help="compare gunicorn settings on hello and the member home (gunicorn-<date>.md)")
     parser.add_argument("--pages", help="only these page keys, comma-separated (e.g. home,points)")
     parser.add_argument("--out", help="results folder (default bench/results)")
     parser.add_argument("--tiny", action="store_true",
@@ -612,7 +618,7 @@ def run(args):
     app = bench_app(args.database_url, secret_key)
     if args.tiny:
         fill_tiny_database(app)
-    accounts = find_accounts(app)
+    accounts = find_accounts(app, args.password)
     totp_secret = enrol_staff(app, accounts.staff_email)
     plan = plan_urls(app, accounts, args.sessions, rng)
     counts = data_counts(app)
@@ -622,6 +628,8 @@ def run(args):
     with app.app_context():
         db.engine.dispose()  # nothing of this process's own held open during the runs
 
+    if args.sweep:
+        return sweep(args, plan, accounts, totp_secret, secret_key, rng, counts)
     servers = None
     if args.target:
         base, hello_base = args.target.rstrip("/"), args.hello_url.rstrip("/")
@@ -665,18 +673,20 @@ def run(args):
     return 0
 
 
-def measure(args, plan, accounts, totp_secret, base, hello_base, rng):
+def measure(args, plan, accounts, totp_secret, base, hello_base, rng, cookies=None):
+    """Log in (unless `cookies` has the sessions already), check every URL, run wrk on each page."""
     only = set(args.pages.split(",")) if args.pages else None
     pages = [p for p in PAGES if only is None or p.key in only]
     emails = dict(accounts.members)
-    cookies = {}
-    needed = sorted({m for p in pages for m, _path in plan[p.key] if isinstance(m, int)})
+    cookies = {} if cookies is None else cookies
+    needed = sorted({m for p in pages for m, _path in plan[p.key] if isinstance(m, int)} - set(cookies))
     started = time.time()
     for member_id in needed:
         cookies[member_id] = log_in(base, emails[member_id], accounts.password)
-    if any(p.staff for p in pages):
+    if any(p.staff for p in pages) and "staff" not in cookies:
         cookies["staff"] = log_in(base, accounts.staff_email, accounts.password, totp_secret)
-    log(f"{len(cookies)} logins over HTTP in {time.time() - started:.1f} s")
+    if needed:
+        log(f"{len(needed)} logins over HTTP in {time.time() - started:.1f} s")
     for page in pages:
         page.pairs = []
         for who, path in plan[page.key]:
@@ -700,6 +710,54 @@ def measure(args, plan, accounts, totp_secret, base, hello_base, rng):
             log(f"{page.key} @{connections}: {figures['rps']:.1f} req/s, p95 {ms(figures['p95'])} ms, "
                 f"non-200 {figures['non200']}")
     return pages, results, hello
+
+
+# --- item 2: gunicorn's worker class, workers and threads -----------------------------------------
+
+SWEEP = [("sync", w, 1) for w in (2, 3, 4, 5)] + [("gthread", w, t) for w in (2, 3, 4, 5) for t in (2, 4, 8)]
+
+
+def sweep(args, plan, accounts, totp_secret, secret_key, rng, counts):
+    """Hello and the member home under each setting of SWEEP: gunicorn-<date>.md."""
+    args.pages = "home"
+    settings = SWEEP
+    if os.environ.get("BENCH_SWEEP"):  # e.g. "gthread:2:4,sync:3:1"
+        settings = [(c, int(w), int(t)) for c, w, t in (x.split(":") for x in os.environ["BENCH_SWEEP"].split(","))]
+    cookies = {}
+    rows = []
+    port = args.port or free_port()
+    for worker_class, workers, threads in settings:
+        extra = {"GUNICORN_WORKER_CLASS": worker_class, "WEB_CONCURRENCY": str(workers),
+                 "GUNICORN_THREADS": str(threads)}
+        servers = start_servers(args, secret_key, port, port + 1, extra)
+        load = os.getloadavg()[0]
+        try:
+            pages, results, hello = measure(args, plan, accounts, totp_secret, f"http://127.0.0.1:{port}",
+                                            f"http://127.0.0.1:{port + 1}", rng, cookies)
+        finally:
+            servers.stop()
+        for connections in args.connection_counts:
+            h, f = hello[connections], results["home"][connections]
+            rows.append(f"| {worker_class} | {workers} | {threads} | {connections} | {h['rps']:.0f} | "
+                        f"{ms(h['p95'])} | {f['rps']:.1f} | {ms(f['p50'])} | {ms(f['p95'])} | {ms(f['p99'])} | "
+                        f"{100 * f['rps'] / h['rps']:.1f} % | {load:.1f} |")
+            log(rows[-1])
+    today = datetime.date.today().isoformat()
+    text = "\n".join([
+        f"# gunicorn settings, {today}", "",
+        f"- machine: {os.cpu_count()} cores; git commit {git_commit()}",
+        f"- database: {urllib.parse.urlsplit(args.database_url).path.lstrip('/')} "
+        f"({', '.join(f'{v:,} {k}' for k, v in counts.items())})",
+        f"- wrk {args.duration} each; member home over {args.sessions} members' sessions", "",
+        "| class | workers | threads | conns | hello req/s | hello p95 ms | home req/s | home p50 ms | "
+        "home p95 ms | home p99 ms | home % of hello | load (1 min) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        *rows, ""])
+    print(text)
+    out = Path(args.out) if args.out else ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"gunicorn-{today}.md").write_text(text)
+    return 0
 
 
 if __name__ == "__main__":
