@@ -114,28 +114,21 @@ def _sqlalchemy_url(url):
 
 
 def fill_tiny_database(app):
-    """An empty database gets the schema and a small data set: bench.seed's when it has a small
-    mode, else the demo data (portal/demo.py)."""
+    """An empty database gets the schema and the demo data (portal/demo.py): a member with 18 months
+    of history, events, a survey, tickets; about sixty members in all."""
     from flask_migrate import upgrade
     from sqlalchemy import func, inspect, select
 
+    from portal.demo import seed_demo
     from portal.extensions import db
     from portal.members.models import Member
 
     with app.app_context():
         if "members" not in inspect(db.engine).get_table_names():
             upgrade(directory=str(ROOT / "migrations"))
-        if db.session.scalar(select(func.count()).select_from(Member)):
-            return
-        seed = _seed_module()
-        if seed is not None and hasattr(seed, "seed_tiny"):
-            db.session.remove()
-            seed.seed_tiny(app.config["SQLALCHEMY_DATABASE_URI"])
-            return
-        from portal.demo import seed_demo
-
-        seed_demo()
-        db.session.commit()
+        if not db.session.scalar(select(func.count()).select_from(Member)):
+            seed_demo()
+            db.session.commit()
 
 
 def _seed_module():
@@ -266,7 +259,10 @@ def plan_urls(app, accounts, sessions, rng):
         open_links = db.session.scalars(
             select(Invitation).join(Survey).where(Invitation.answered_at.is_(None), Invitation.expires_at > now,
                                                   Survey.status != "closed").order_by(Invitation.id).limit(20000)).all()
-        links = open_links or db.session.scalars(select(Invitation).order_by(Invitation.id).limit(20000)).all()
+        links = open_links or db.session.scalars(select(Invitation).where(Invitation.answered_at.is_not(None))
+                                                 .order_by(Invitation.id).limit(20000)).all()
+        plan["survey_kind"] = ("open links (the survey's form)" if open_links else
+                               "answered links (the answered page): the data set has no open invitation")
         links = rng.sample(links, min(sessions, len(links)))
         plan["survey_link"] = [(None, "/s/" + invitation_token(i)) for i in links]
 
@@ -558,6 +554,7 @@ def parse_args(argv=None):
     parser.add_argument("--password", help="the members' and staff's password (default: the data set's own)")
     parser.add_argument("--sweep", action="store_true",
                         help="compare gunicorn settings on hello and the member home (gunicorn-<date>.md)")
+    parser.add_argument("--rounds", type=int, default=1, help="--sweep: rounds over the settings (medians)")
     parser.add_argument("--pages", help="only these page keys, comma-separated (e.g. home,points)")
     parser.add_argument("--out", help="results folder (default bench/results)")
     parser.add_argument("--tiny", action="store_true",
@@ -660,6 +657,7 @@ def run(args):
         "server": served,
         "database": urllib.parse.urlsplit(args.database_url).path.lstrip("/") or args.database_url,
         "data set": ", ".join(f"{v:,} {k}" for k, v in counts.items()),
+        "survey links": plan["survey_kind"],
         "load": f"wrk {args.duration} a page and connection count, connections {args.connections}; "
                 f"{args.sessions} members' sessions (seed {args.seed}, {accounts.convention})",
     }
@@ -718,37 +716,53 @@ SWEEP = [("sync", w, 1) for w in (2, 3, 4, 5)] + [("gthread", w, t) for w in (2,
 
 
 def sweep(args, plan, accounts, totp_secret, secret_key, rng, counts):
-    """Hello and the member home under each setting of SWEEP: gunicorn-<date>.md."""
+    """Hello and the member home under each setting of SWEEP (or BENCH_SWEEP, e.g.
+    "sync:3:1,gthread:2:4"), `--rounds` times in turn so that a busy machine's drift spreads over
+    all of them; the table gives each figure's median over the rounds: gunicorn-<date>.md."""
+    import statistics
+
     args.pages = "home"
     settings = SWEEP
-    if os.environ.get("BENCH_SWEEP"):  # e.g. "gthread:2:4,sync:3:1"
+    if os.environ.get("BENCH_SWEEP"):
         settings = [(c, int(w), int(t)) for c, w, t in (x.split(":") for x in os.environ["BENCH_SWEEP"].split(","))]
     cookies = {}
-    rows = []
+    runs = {}  # (setting, connections) -> [(hello, home, load)]
     port = args.port or free_port()
-    for worker_class, workers, threads in settings:
-        extra = {"GUNICORN_WORKER_CLASS": worker_class, "WEB_CONCURRENCY": str(workers),
-                 "GUNICORN_THREADS": str(threads)}
-        servers = start_servers(args, secret_key, port, port + 1, extra)
-        load = os.getloadavg()[0]
-        try:
-            pages, results, hello = measure(args, plan, accounts, totp_secret, f"http://127.0.0.1:{port}",
-                                            f"http://127.0.0.1:{port + 1}", rng, cookies)
-        finally:
-            servers.stop()
-        for connections in args.connection_counts:
-            h, f = hello[connections], results["home"][connections]
-            rows.append(f"| {worker_class} | {workers} | {threads} | {connections} | {h['rps']:.0f} | "
-                        f"{ms(h['p95'])} | {f['rps']:.1f} | {ms(f['p50'])} | {ms(f['p95'])} | {ms(f['p99'])} | "
-                        f"{100 * f['rps'] / h['rps']:.1f} % | {load:.1f} |")
-            log(rows[-1])
+    for _round in range(args.rounds):
+        for setting in settings:
+            worker_class, workers, threads = setting
+            extra = {"GUNICORN_WORKER_CLASS": worker_class, "WEB_CONCURRENCY": str(workers),
+                     "GUNICORN_THREADS": str(threads)}
+            servers = start_servers(args, secret_key, port, port + 1, extra)
+            load = os.getloadavg()[0]
+            try:
+                _pages, results, hello = measure(args, plan, accounts, totp_secret, f"http://127.0.0.1:{port}",
+                                                 f"http://127.0.0.1:{port + 1}", rng, cookies)
+            finally:
+                servers.stop()
+            for connections in args.connection_counts:
+                runs.setdefault((setting, connections), []).append(
+                    (hello[connections], results["home"][connections], load))
+                h, f = hello[connections], results["home"][connections]
+                log(f"{setting} @{connections}: hello {h['rps']:.0f}, home {f['rps']:.1f} req/s "
+                    f"p95 {ms(f['p95'])} ms, load {load:.1f}")
+    rows = []
+    for (setting, connections), measured in runs.items():
+        def median(figure, which, measured=measured):
+            return statistics.median(m[which][figure] for m in measured)
+        hello_rps, home_rps = median("rps", 0), median("rps", 1)
+        rows.append(f"| {setting[0]} | {setting[1]} | {setting[2]} | {connections} | {hello_rps:.0f} | "
+                    f"{ms(median('p95', 0))} | {home_rps:.1f} | {ms(median('p50', 1))} | {ms(median('p95', 1))} | "
+                    f"{ms(median('p99', 1))} | {100 * home_rps / hello_rps:.1f} % | "
+                    f"{statistics.median(m[2] for m in measured):.1f} |")
     today = datetime.date.today().isoformat()
     text = "\n".join([
         f"# gunicorn settings, {today}", "",
         f"- machine: {os.cpu_count()} cores; git commit {git_commit()}",
         f"- database: {urllib.parse.urlsplit(args.database_url).path.lstrip('/')} "
         f"({', '.join(f'{v:,} {k}' for k, v in counts.items())})",
-        f"- wrk {args.duration} each; member home over {args.sessions} members' sessions", "",
+        f"- wrk {args.duration} each; member home over {args.sessions} members' sessions; "
+        f"medians of {args.rounds} round(s), the settings taken in turn in each round", "",
         "| class | workers | threads | conns | hello req/s | hello p95 ms | home req/s | home p50 ms | "
         "home p95 ms | home p99 ms | home % of hello | load (1 min) |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
