@@ -557,6 +557,7 @@ def parse_args(argv=None):
     parser.add_argument("--rounds", type=int, default=1, help="--sweep: rounds over the settings (medians)")
     parser.add_argument("--pages", help="only these page keys, comma-separated (e.g. home,points)")
     parser.add_argument("--out", help="results folder (default bench/results)")
+    parser.add_argument("--label", help="written as web-<date>-<label>.md (e.g. scaleout)")
     parser.add_argument("--tiny", action="store_true",
                         help="a few seconds a page at 1 connection, on a small database it makes (a test)")
     parser.add_argument("--keep-database", action="store_true", help="--tiny: keep the database it made")
@@ -665,7 +666,8 @@ def run(args):
     print(text)
     out = Path(args.out) if args.out else ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    path = out / (f"web-{today}" + ("-tiny" if args.tiny and not args.out else "") + ".md")
+    label = args.label or ("tiny" if args.tiny and not args.out else "")
+    path = out / (f"web-{today}" + (f"-{label}" if label else "") + ".md")
     path.write_text(text + "\n")
     log(f"written to {path}")
     return 0
