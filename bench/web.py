@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.web --database-url postgresql://postgres@127.0.0.1/bench_seed_copy
     .venv/bin/python -m bench.web --tiny --out /tmp/results        # a seconds-long run on demo data
+    .venv/bin/python -m bench.web --sweep --rounds 2 --database-url …  # gunicorn settings compared
 
 It starts the portal (wsgi:app) and bench/hello.py with gunicorn.conf.py (GUNICORN_BIND set), as in
 production as far as http on loopback allows: PORTAL_ENV=production, Redis for the rate limits and
