@@ -7,28 +7,33 @@ GUNICORN_WORKER_CLASS (bench/web.py --sweep compares them).
 
 Worker class, workers and threads: gthread, one worker a core, 8 threads each
 -----------------------------------------------------------------------------
-Measured with `python -m bench.web --sweep --rounds 2` (hello and the member home, wrk 5 s each,
-50 members' sessions, PostgreSQL with 100k members; medians of two rounds taken in turn) on this
-2-core machine while other work kept its load average at 6–9, so the figures are noisy (the same
-setting varied up to 2× between rounds): bench/results/gunicorn-2026-12-03.md (and -sweep1.md, one
-round on 10k members). Requests/s of the member home (hello in brackets) and its p95:
+Measured with `python -m bench.web --sweep --rounds 2` twice (hello and the member home, wrk 5 s
+each, 50 members' sessions, PostgreSQL with 100k members: four rounds in all, the settings taken
+in turn in each) on this 2-core machine while other work kept its load average at 3–10, so single
+figures are noisy (one setting varied up to 4× between rounds): bench/results/gunicorn-2026-12-03-
+sweep2.md and -sweep3.md (and -sweep1.md: one round on 10k members, 2–5 workers). The member
+home's requests/s, median of the four rounds [lowest–highest]:
 
-    setting            10 connections              50 connections
-    sync 2             26.6 (1311)  p95  503 ms    26.0 (1235)  p95 2404 ms
-    sync 3             32.3 (1442)  p95  476 ms    17.5  (937)  p95 3478 ms
-    gthread 2 × 4      41.3 (4286)  p95  791 ms    29.2 (4756)  p95 3679 ms
-    gthread 3 × 2      25.6 (4108)  p95  747 ms    40.9 (3794)  p95 2167 ms
-    gthread 3 × 4      40.7 (3491)  p95  548 ms    55.7 (5131)  p95 2095 ms
-    gthread 2 × 8      48.9 (4589)  p95  656 ms    63.6 (5290)  p95 1841 ms
+    setting            10 connections          50 connections
+    sync 2             49.4  [18–119]          52.1  [17–118]
+    sync 3             46.9  [22–68]           28.2   [9–58]
+    gthread 2 × 4      55.3  [33–90]           41.6  [17–54]
+    gthread 3 × 4      44.9  [39–49]           46.0  [41–70]
+    gthread 2 × 8      55.7  [45–59]           60.3  [56–64]
 
-- gthread over sync: sync workers serve one request at a time and close the connection after
-  each (no keep-alive), so every request pays a new TCP connection — hello's ceiling is 3× lower
-  under sync — and a slow client or query holds a whole process. gthread keeps connections alive
-  and lets a worker's threads overlap their waits on PostgreSQL and Redis.
+gthread 2 × 8 has the best median at both counts and by far the steadiest figures; sync 2 had the
+single best round (at the quietest moment, load 3.5) and the worst ones. Its p95 at 10 connections
+was 340–750 ms, far from the budget: the pages' own cost (issue 11, item 2) dominates, not this.
+
+- gthread over sync, beyond the figures: a sync worker serves one request at a time, so with one
+  worker a core two slow requests (a staff CSV export, survey results over a million
+  invitations) stall every member; and a request longer than `timeout` gets its sync worker
+  killed, while gthread's heartbeat comes from the worker's main thread. gthread also keeps
+  connections alive (sync closes each) and overlaps threads' waits on PostgreSQL and Redis.
 - Workers: a page is 15–40 ms of Python holding the GIL, so only processes add CPU: one a core
   uses both cores; more (3–5, see -sweep1.md) bought nothing measurable here and cost ~120 MB
   RSS each (preloaded, partly shared copy-on-write).
-- Threads: 8 did best at both connection counts (4 was within the noise of it). The price: each
+- Threads: 8 did best at both connection counts (4 was close at 10). The price: each
   login's argon2id hash takes 46 MiB while it runs, so a burst of logins can take threads × 46 MiB
   in a worker; and up to 8 database connections a worker (SQLAlchemy's pool allows 5 + 10).
 The lead re-runs the sweep on a quiet machine (docs/performance.md); the overrides above change it
