@@ -10,10 +10,14 @@ export PYTHONPATH := $(CURDIR)
 PO := portal/translations/zh_Hant/LC_MESSAGES/messages.po
 MO := $(PO:.po=.mo)
 
-.PHONY: run test lint unit e2e translations extract-messages browser bench-tools worker clean
+.PHONY: run dev test lint unit e2e translations extract-messages browser bench-tools worker clean
 
 run: $(VENV)/.runtime $(MO)
 	@bash scripts/run.sh
+
+# The same set-up, served by Flask's reloading debug server instead of gunicorn.
+dev: $(VENV)/.runtime $(MO)
+	@bash scripts/run.sh dev
 
 # Two pytest-xdist workers (the CI machine has 2 cores), a test file each at a time.
 XDIST := -n 2 --dist loadfile

@@ -66,6 +66,15 @@ keepalive = 5
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG")  # "-" for stdout; off by default (it costs CPU)
 errorlog = "-"
 
+# gunicorn ≥ 25 opens a control socket for `gunicornc` at one path per user ($XDG_RUNTIME_DIR or
+# ~/.gunicorn/gunicorn.ctl): a second instance on the machine (`make run` beside the benchmark, the
+# scale-out run's two instances) would take it from the first. Off unless GUNICORN_CONTROL_SOCKET
+# names a path for this instance.
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True
+
 
 def post_fork(server, worker):
     """Each worker opens its own database connections: drop any the master's pool holds.

@@ -17,7 +17,7 @@ def create_app(config=None):
     # The application-factory pattern: features are imported when an app is built, so that
     # `import portal.extensions` (as jobs/ and the worker do) does not pull in every view.
     from jobs.queues import init_jobs
-    from portal import cli, errors, i18n, ids, presentation, security, sqlite
+    from portal import assets, cli, compression, errors, i18n, ids, presentation, security, sqlite
     from portal.admin.views import bp as admin_bp
     from portal.api.views import bp as api_bp
     from portal.auth.admin import bp as staff_bp
@@ -78,6 +78,7 @@ def create_app(config=None):
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     init_login(app)
+    compression.init_app(app)  # before security: after_request runs last-registered first, so it compresses last
     security.init_app(app)
     i18n.init_app(app)
     presentation.init_app(app)
@@ -110,4 +111,5 @@ def create_app(config=None):
     register_survey_triggers()  # the after-event surveys, sent when staff check a member in
     errors.init_app(app)
     cli.init_app(app)
+    assets.init_app(app)  # fingerprinted static files, served by WhiteNoise in front of the app
     return app

@@ -97,6 +97,9 @@ class Config:
         self.POINTS_PER_CURRENCY_UNIT = _env("PORTAL_POINTS_PER_CURRENCY_UNIT", "1")
         self.MAX_PURCHASE_AMOUNT = 1_000_000
         self.UPLOAD_DIR = str(instance_dir / "uploads")
+        # Where the fingerprinted static files and their .br/.gz copies are written at start
+        # (portal/assets.py); None: instance/static.
+        self.ASSETS_DIR = _env("PORTAL_ASSETS_DIR")
         self.MAX_PICTURE_BYTES = 2 * 1024 * 1024
 
         # The site's address in email links; by default where `make run` serves it (PORT, 5000).

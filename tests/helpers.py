@@ -10,6 +10,7 @@ import email
 import email.policy
 import re
 import struct
+import tempfile
 import threading
 import time
 import uuid
@@ -43,6 +44,11 @@ ROOT = Path(__file__).resolve().parent.parent  # the repository
 FAST_HASH = {"ARGON2_MEMORY_KIB": 8192, "ARGON2_TIME_COST": 1}
 
 
+# The fingerprinted static files: named by their content, so every app of the run shares them
+# (brotli-compressing them again for each app would cost a second).
+TEST_ASSETS_DIR = str(Path(tempfile.gettempdir()) / "portal-test-assets")
+
+
 def test_settings(database_url, instance_dir, **extra):
     settings = {
         "TESTING": True,
@@ -55,6 +61,7 @@ def test_settings(database_url, instance_dir, **extra):
         "RATELIMIT_STORAGE_URI": "memory://",
         "BASE_URL": "http://localhost",
         "MAIL_RETRY_INTERVALS": [0, 0],
+        "ASSETS_DIR": TEST_ASSETS_DIR,
         **FAST_HASH,
     }
     settings.update(extra)

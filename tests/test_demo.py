@@ -154,7 +154,7 @@ def test_a_dozen_tickets_in_every_state_two_of_them_meis(app):
     assert [t.created_at for t in every] == sorted(t.created_at for t in every)  # numbered as filed
 
     mei = db.session.scalar(select(Member).where(Member.email == "mei@example.com"))
-    mine = tickets.member_tickets(mei)
+    mine, _more = tickets.member_tickets(mei)
     assert len(mine) == 2 and {t.status for t in mine} == {"waiting_on_member", "in_progress"}
     [waiting] = [t for t in mine if t.status == "waiting_on_member"]
     assert waiting.paused_at is not None and tickets.clock(waiting, now).state == "paused"

@@ -88,3 +88,23 @@ def test_a_language_chosen_before_login_is_kept_by_the_member_but_not_passed_on(
     assert 'lang="zh-Hant"' in client.get("/login").get_data(as_text=True)
     login(client, "ann@example.com")  # the next person on this browser chose nothing
     assert ann.language == "en" and 'lang="en"' in client.get("/").get_data(as_text=True)
+
+
+def test_templates_translate_with_the_requests_translations_kept_until_its_locale_changes(plain_app):
+    from flask import render_template_string, session
+    from flask_babel import force_locale, gettext, lazy_gettext, refresh
+
+    from portal.i18n import translations
+
+    first = translations()
+    assert translations() is first  # kept for the request: looked up once
+    page = "{{ _('Points') }} {{ ngettext('Remember me for %(num)d day', 'Remember me for %(num)d days', 2) }}"
+    assert render_template_string(page) == "Points Remember me for 2 days"
+    with force_locale("zh_Hant"):
+        assert translations() is not first
+        assert render_template_string(page) == "積分 記住我 2 天"
+    assert render_template_string(page) == "Points Remember me for 2 days"
+    session["lang"] = "zh_Hant"  # as the language switcher does
+    refresh()  # Flask-Babel chooses the locale again: the translations follow
+    assert render_template_string(page) == "積分 記住我 2 天"
+    assert gettext("Points") == str(lazy_gettext("Points")) == "積分"  # Python's strings share them

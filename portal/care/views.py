@@ -9,6 +9,7 @@ from portal.care import notifications
 from portal.care.unsubscribe import read_token, set_wanted
 from portal.extensions import csrf, db
 from portal.htmx import render_page
+from portal.sqlite import writes
 
 bp = Blueprint("care", __name__)
 
@@ -26,6 +27,7 @@ def bell():
 
 
 @bp.get("/notifications")
+@writes
 @member_required
 def notification_list():
     """The member's notifications; those shown unread are marked read by opening the list (they keep
@@ -56,6 +58,7 @@ def _unsubscribe_page(token, wanted, template):
 # Both the POST and the visible link's GET turn the email off at once, as the member asked in one
 # click; the page offers an undo.
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@writes
 @csrf.exempt
 def unsubscribe(token):
     return _unsubscribe_page(token, False, "care/unsubscribed.html")

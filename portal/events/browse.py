@@ -4,7 +4,7 @@ number of events and registrations (the registrations are counted by the databas
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.events import services
@@ -44,9 +44,12 @@ class EventView:
         return self.event.ends_at <= utcnow()
 
 
-def upcoming(member, show=None, now=None):
-    """The published events that have not ended, soonest first, as EventViews: `show` is "online",
-    "offline", "my_tier" (open to the member's tier) or None for all. Three queries."""
+def upcoming(member, show=None, now=None, after_id=None, limit=20):
+    """A page of the published events that have not ended, soonest first (by start, then id), as
+    EventViews, and whether there are more: (views, more?). `show` is "online", "offline", "my_tier"
+    (open to the member's tier) or None for all; `after_id`, the last event of the previous page: the
+    page starts after its (starts_at, id), so two events at the same time are neither repeated nor
+    skipped. An unknown or draft `after_id` gives an empty page. Three queries."""
     now = now or utcnow()
     query = (select(Event).options(joinedload(Event.min_tier))
              .where(Event.status == "published", Event.ends_at > now))
@@ -57,14 +60,21 @@ def upcoming(member, show=None, now=None):
     elif show == "my_tier":
         open_tiers = select(Tier.id).where(Tier.rank <= member.tier.rank)
         query = query.where(or_(Event.min_tier_id.is_(None), Event.min_tier_id.in_(open_tiers)))
-    events = db.session.scalars(query.order_by(Event.starts_at, Event.id)).unique().all()
+    if after_id:
+        # the cursor's start, read in the same statement; any event members can see (a cancelled or
+        # ended one keeps its place), never a draft
+        cursor = (select(Event.starts_at).where(Event.id == after_id, Event.status != "draft")
+                  .scalar_subquery())
+        query = query.where(or_(Event.starts_at > cursor, and_(Event.starts_at == cursor, Event.id > after_id)))
+    rows = db.session.scalars(query.order_by(Event.starts_at, Event.id).limit(limit + 1)).unique().all()
+    events, more = rows[:limit], len(rows) > limit
     counts = services.counts_for(events)
     mine = {}
     if events:
         mine = {row.event_id: row for row in db.session.scalars(select(Registration).where(
             Registration.member_id == member.id, Registration.event_id.in_([event.id for event in events])))}
     return [EventView(event, counts[event.id], mine.get(event.id),
-                      services.why_not(event, member, mine.get(event.id), now)) for event in events]
+                      services.why_not(event, member, mine.get(event.id), now)) for event in events], more
 
 
 def event_view(member, event_id, now=None):

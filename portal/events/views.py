@@ -11,9 +11,12 @@ from portal.events.forms import CancelRegistrationForm, RegisterForm
 from portal.extensions import db
 from portal.htmx import is_partial, render_page
 from portal.i18n import localized
+from portal.ids import query_int
 from portal.presentation import qr_svg
 
 bp = Blueprint("events", __name__)
+
+EVENTS_PAGE = 20
 
 
 def _member():
@@ -23,12 +26,19 @@ def _member():
 @bp.get("/events")
 @member_required
 def events():
-    """The upcoming events as cards; the filters are links that swap the list with htmx."""
+    """The upcoming events as cards, 20 at a time; the filters are links that swap the list with htmx.
+
+    "Load more" is a link to ?after=<the last event shown> (with the filter): without JavaScript it
+    opens the next 20 (with a link back to the soonest), with htmx the same URL answers with the
+    `results` block, whose cards the link appends to the list.
+    """
     member = _member()
     show = request.args.get("show", "")
     show = show if show in browse.FILTERS else ""
-    return render_page("events/list.html", block="results", member=member, show=show,
-                       views=browse.upcoming(member, show or None))
+    after = query_int("after")
+    views, more = browse.upcoming(member, show or None, after_id=after, limit=EVENTS_PAGE)
+    return render_page("events/list.html", block="results", member=member, show=show, after=after,
+                       views=views, has_more=more)
 
 
 @bp.get("/events/mine")

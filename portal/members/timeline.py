@@ -3,6 +3,8 @@
 Each source registers a query for one member's latest rows, with the same labelled columns
 (COLUMNS), and how to present a row. recent_activity() runs them all as ONE query (UNION ALL,
 newest first, LIMIT n), so the home page costs the same whatever the number of sources and rows.
+That statement is built once per process, with the member and the limit as parameters: building
+it (eight subqueries' column collections) cost more CPU than running it.
 Members registers its own sources (points entries, tier changes); a feature that members must
 not import (rewards, later events, tickets, surveys) registers its own when the app is built.
 """
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, String, case, cast, literal_column, null, select, union_all
+from sqlalchemy import Integer, String, bindparam, case, cast, literal_column, null, select, union_all
 from sqlalchemy.orm import aliased
 
 from portal.extensions import db
@@ -38,7 +40,7 @@ class Activity:
 
 @dataclass(frozen=True)
 class Source:
-    query: object  # (member_id, limit) -> Select with COLUMNS
+    query: object  # (member_id, limit) -> Select with COLUMNS; both may be bound parameters
     label: object  # (row) -> the label shown
     params: object = None  # (row) -> reason_params, for sources that keep them in columns
 
@@ -46,9 +48,13 @@ class Source:
 SOURCES = {}
 
 
+_STATEMENTS = {}  # tuple(SOURCES) → the union of their queries, member and limit as parameters
+
+
 def register_source(name, query, label, params=None):
     """Add (or replace) the timeline source `name`; see COLUMNS for what `query` selects."""
     SOURCES[name] = Source(query, label, params)
+    _STATEMENTS.clear()
 
 
 def constant(value):
@@ -104,16 +110,25 @@ register_source("points", points_query, lambda row: POINTS_KIND_NAMES.get(row.ki
 register_source("tier", tier_query, tier_label)
 
 
+def _activity_statement():
+    """Every source's latest rows, newest first: one UNION ALL, built once for these sources."""
+    key = tuple(SOURCES)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        member_id, limit = bindparam("member_id", type_=Integer), bindparam("limit", type_=Integer)
+        parts = [source.query(member_id, limit).subquery() for source in SOURCES.values()]
+        every = union_all(*(select(*(part.c[column] for column in COLUMNS)) for part in parts)).subquery()
+        statement = (select(*(every.c[column] for column in COLUMNS))
+                     .order_by(every.c.when.desc(), every.c.source, every.c.row_id.desc()).limit(limit))
+        _STATEMENTS[key] = statement
+    return statement
+
+
 def recent_activity(member, limit=6):
     """The latest `limit` things the member did or that happened to them, newest first (one query)."""
     if not SOURCES:
         return []
-    parts = [source.query(member.id, limit).subquery() for source in SOURCES.values()]
-    every = union_all(*(select(*(part.c[column] for column in COLUMNS)) for part in parts)).subquery()
-    rows = db.session.execute(
-        select(*(every.c[column] for column in COLUMNS))
-        .order_by(every.c.when.desc(), every.c.source, every.c.row_id.desc()).limit(limit)
-    ).all()
+    rows = db.session.execute(_activity_statement(), {"member_id": member.id, "limit": limit}).all()
     items = []
     for row in rows:
         source = SOURCES.get(row.source)

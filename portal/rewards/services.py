@@ -103,8 +103,9 @@ def _visible(now):
 def catalogue(member, now=None):
     """The rewards a member sees (active, not ended), cheapest first, each with why_not()."""
     now = now or utcnow()
+    # The minimum tiers in the same query (a join on a table of a few rows), not a second one.
     rewards = db.session.scalars(
-        _visible(now).options(selectinload(Reward.min_tier)).order_by(Reward.points_cost, Reward.id)
+        _visible(now).options(joinedload(Reward.min_tier)).order_by(Reward.points_cost, Reward.id)
     ).all()
     return [(reward, why_not(reward, member, now)) for reward in rewards]
 

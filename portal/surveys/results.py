@@ -109,10 +109,15 @@ def questions_of(survey):
     ).all()
 
 
-def _answers(survey, tier_id, *columns):
-    """A query of `columns` over the survey's answers (in responses given in `tier_id`, if given)."""
-    query = select(*columns).select_from(Answer).join(Response, Response.id == Answer.response_id).where(
-        Response.survey_id == survey.id)
+def _answers(questions, tier_id, *columns, responses=False):
+    """A query of `columns` over the answers to `questions` (in responses given in `tier_id`, if
+    given). Answers are found by their questions (ix_survey_answers_question_response, 0015), not
+    through the survey's responses: a survey's few thousand answers among millions, read from the
+    index alone. `responses`: `columns` name the responses' too."""
+    query = select(*columns).select_from(Answer).where(Answer.question_id.in_([q.id for q in questions]))
+    if tier_id is None and not responses:
+        return query
+    query = query.join(Response, Response.id == Answer.response_id)
     return query.where(Response.tier_id == tier_id) if tier_id is not None else query
 
 
@@ -122,7 +127,10 @@ def funnel(survey, tier_id=None):
     query = (select(func.count(Invitation.id),
                     func.count(case((Invitation.opened_at.is_not(None) | answered, 1))),
                     func.count(Response.id))
-             .select_from(Invitation).outerjoin(Response, Response.invitation_id == Invitation.id)
+             # A response's survey is its invitation's: saying so lets the join read the survey's
+             # responses by their index rather than every response of every survey.
+             .select_from(Invitation).outerjoin(Response, (Response.invitation_id == Invitation.id)
+                                                & (Response.survey_id == survey.id))
              .where(Invitation.survey_id == survey.id))
     if tier_id is not None:
         query = query.join(Member, Member.id == Invitation.member_id).where(
@@ -139,17 +147,17 @@ def survey_results(survey, tier_id=None, after=None):
     by_id = {r.question.id: r for r in results.questions}
 
     for question_id, count in db.session.execute(
-            _answers(survey, tier_id, Answer.question_id, func.count(func.distinct(Answer.response_id)))
+            _answers(questions, tier_id, Answer.question_id, func.count(func.distinct(Answer.response_id)))
             .group_by(Answer.question_id)):
         if question_id in by_id:
             by_id[question_id].answered = count
     numbers, choices = {}, {}
     for question_id, number, count in db.session.execute(
-            _answers(survey, tier_id, Answer.question_id, Answer.number, func.count())
+            _answers(questions, tier_id, Answer.question_id, Answer.number, func.count())
             .where(Answer.number.is_not(None)).group_by(Answer.question_id, Answer.number)):
         numbers.setdefault(question_id, {})[number] = count
     for question_id, choice_id, count in db.session.execute(
-            _answers(survey, tier_id, Answer.question_id, Answer.choice_id, func.count())
+            _answers(questions, tier_id, Answer.question_id, Answer.choice_id, func.count())
             .where(Answer.choice_id.is_not(None)).group_by(Answer.question_id, Answer.choice_id)):
         choices.setdefault(question_id, {})[choice_id] = count
 
@@ -195,10 +203,11 @@ def text_pages(survey, questions, tier_id=None, after=None):
     — one query for them all (a window numbers each question's answers), one for the members named.
     `after` (question id, answer id) starts that question's page after that answer."""
     newest = (Response.submitted_at.desc(), Answer.id.desc())
-    ranked = _answers(survey, tier_id, Answer.id, Answer.question_id, Answer.text, Response.submitted_at,
+    ranked = _answers(questions, tier_id, Answer.id, Answer.question_id, Answer.text, Response.submitted_at,
                       Response.invitation_id,
-                      func.row_number().over(partition_by=Answer.question_id, order_by=newest).label("rank"))
-    ranked = ranked.where(Answer.question_id.in_([q.id for q in questions]), Answer.text.is_not(None))
+                      func.row_number().over(partition_by=Answer.question_id, order_by=newest).label("rank"),
+                      responses=True)
+    ranked = ranked.where(Answer.text.is_not(None))
     if after:
         question_id, answer_id = after
         then = (select(Response.submitted_at).join(Answer, Answer.response_id == Response.id)

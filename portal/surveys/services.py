@@ -17,7 +17,8 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.care.messages import Link, tell_member
 from portal.extensions import db
@@ -27,7 +28,7 @@ from portal.mail.outbox import MailMerge
 from portal.members import ledger
 from portal.members.models import Member
 from portal.models import utcnow
-from portal.surveys.models import MAX_TEXT_ANSWER, Answer, Invitation, Response, Survey
+from portal.surveys.models import MAX_TEXT_ANSWER, Answer, Invitation, Question, Response, Survey
 
 TOKEN_SALT = "survey-invitation"  # noqa: S105 (a signing salt, not a secret)
 
@@ -51,7 +52,9 @@ def invitation_for_token(token):
         return None
     if not isinstance(invitation_id, int) or isinstance(invitation_id, bool):
         return None
-    invitation = db.session.get(Invitation, invitation_id)
+    # With its member and survey (one query): the link's page reads both.
+    invitation = db.session.get(Invitation, invitation_id,
+                                options=[joinedload(Invitation.member), joinedload(Invitation.survey)])
     return invitation if invitation is not None and invitation.survey_id == survey_id else None
 
 
@@ -64,6 +67,17 @@ def link_state(invitation, now=None):
     if invitation.expires_at <= now or invitation.survey.status == "closed" or not invitation.member.is_active:
         return "expired"
     return "open"
+
+
+def load_questions(survey):
+    """Load the survey's questions in order with their choices (two queries, whatever the number of
+    questions), so that survey.questions and each question.choices need none."""
+    if "questions" not in survey.__dict__:
+        questions = db.session.scalars(
+            select(Question).where(Question.survey_id == survey.id).options(selectinload(Question.choices))
+            .order_by(Question.position, Question.id)).all()
+        set_committed_value(survey, "questions", questions)
+    return survey.questions
 
 
 # ---- inviting -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from portal.extensions import csrf, db
 from portal.htmx import render_page
 from portal.i18n import current_language
 from portal.security import from_this_site
+from portal.sqlite import writes
 from portal.surveys import services
 from portal.surveys.models import MAX_TEXT_ANSWER
 
@@ -46,6 +47,7 @@ def _language(invitation):
 
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
+@writes
 @csrf.exempt  # open for hours, with no session: the signed, single-use token protects the form
 def answer(token):
     invitation = services.invitation_for_token(token)
@@ -64,14 +66,15 @@ def _show(invitation, token):
     if state == "answered":
         return render_page("surveys/answered.html", invitation=invitation, survey=invitation.survey,
                            thanks=request.args.get("thanks") == "1")
-    services.mark_opened(invitation)
-    db.session.commit()
+    if invitation.opened_at is None:  # the first visit only: later ones write nothing
+        services.mark_opened(invitation)
+        db.session.commit()
     return _form(invitation, token)
 
 
 def _form(invitation, token, values=None, errors=None, status=200):
     survey = invitation.survey
-    questions = survey.questions
+    questions = services.load_questions(survey)
     values = values or {}
     return render_page("surveys/answer.html", status=status, invitation=invitation, survey=survey, token=token,
                        questions=questions, values=values, errors=errors or {},
@@ -87,6 +90,7 @@ def _submit(invitation, token):
         return _invalid()
     if state == "answered":
         return _already_answered(invitation)
+    services.load_questions(invitation.survey)
     answers = services.read_answers(invitation.survey, request.form)
     if answers.errors:
         values = {question.id: [value for value in request.form.getlist(f"q{question.id}") if value.strip()]

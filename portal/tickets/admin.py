@@ -15,7 +15,6 @@ from portal.auth.access import staff_required
 from portal.auth.models import StaffUser
 from portal.extensions import db
 from portal.htmx import is_partial, render_page
-from portal.members import ledger
 from portal.models import utcnow
 from portal.presentation import TICKET_STATUS_NAMES
 from portal.tickets import services
@@ -130,7 +129,7 @@ def _ticket_page(ticket, *, reply_form=None, stale=None, problem=None, done=None
         messages=services.conversation(ticket, include_internal=True), history=services.history(ticket),
         stale=stale, problem=problem, done=done, moves=[], saved_replies=[], reply_form=None,
         status_form=None, assign_form=None, score=services.satisfaction_score(ticket),
-        balance=ledger.ledger_balance(member.id), recent=services.recent_tickets(member, limit=5),
+        balance=member.points_balance, recent=services.recent_tickets(member, limit=5),
     )
     if writer and ticket.status != "closed":
         context.update(

@@ -44,6 +44,7 @@ from portal.tickets.models import (
     TicketCounter,
     TicketEvent,
     TicketMessage,
+    is_open,
 )
 from portal.uploads import pictures
 
@@ -477,7 +478,7 @@ def escalate(now=None):
     email per ticket and person naming the clocks it breached).
     Returns {"first_response": n, "resolution": n, "emails": n}."""
     now = _now(now)
-    running = and_(Ticket.status.in_(OPEN_STATUSES), Ticket.paused_at.is_(None))
+    running = and_(is_open(), Ticket.paused_at.is_(None))
     first = and_(Ticket.first_responded_at.is_(None), Ticket.first_response_due_at <= now,
                  Ticket.first_response_breached_at.is_(None))
     resolution = and_(Ticket.resolution_due_at <= now, Ticket.resolution_breached_at.is_(None))
@@ -527,10 +528,16 @@ def saved_reply_text(saved_reply, member):
 
 # ---- what the pages read (a fixed number of queries each) ------------------------------------------
 
-def member_tickets(member):
-    """The member's tickets, newest first (one query)."""
-    return db.session.scalars(select(Ticket).where(Ticket.member_id == member.id)
-                              .order_by(Ticket.created_at.desc(), Ticket.id.desc())).all()
+def member_tickets(member, after_id=None, limit=20):
+    """A page of the member's tickets, newest first (by creation, then id), after the ticket
+    `after_id` — one of theirs, else the page is empty: (tickets, more?). One query."""
+    query = select(Ticket).where(Ticket.member_id == member.id)
+    if after_id:
+        cursor = (select(Ticket.created_at).where(Ticket.id == after_id, Ticket.member_id == member.id)
+                  .scalar_subquery())
+        query = query.where(or_(Ticket.created_at < cursor, and_(Ticket.created_at == cursor, Ticket.id < after_id)))
+    rows = db.session.scalars(query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit + 1)).all()
+    return rows[:limit], len(rows) > limit
 
 
 def ticket_for_member(member, number):
@@ -570,12 +577,12 @@ def history(ticket):
 
 def _breached(now):
     # running_due_at is None unless a clock runs (open, not paused): see track_running_due()
-    return and_(Ticket.status.in_(OPEN_STATUSES), Ticket.running_due_at <= now)
+    return and_(is_open(), Ticket.running_due_at <= now)
 
 
 def _due_soon(now, hours=None):
     hours = current_app.config["TICKET_DUE_SOON_HOURS"] if hours is None else hours
-    return and_(Ticket.status.in_(OPEN_STATUSES), Ticket.running_due_at > now,
+    return and_(is_open(), Ticket.running_due_at > now,
                 Ticket.running_due_at <= now + timedelta(hours=hours))
 
 
@@ -599,14 +606,15 @@ def queue(filters=None, now=None, limit=100, offset=0):
 
 
 def queue_query(filters=None, now=None, limit=100, offset=0):
-    """The query of queue() (served by ix_tickets_status_running_due)."""
+    """The query of queue(): the open queue reads ix_tickets_open_queue in its order, a status's
+    ix_tickets_status_running_due."""
     now = _now(now)
     filters = filters or QueueFilters()
     query = select(Ticket).options(joinedload(Ticket.member), joinedload(Ticket.assignee))
     if filters.status:
         query = query.where(Ticket.status == filters.status)
     else:
-        query = query.where(Ticket.status.in_(OPEN_STATUSES))
+        query = query.where(is_open())
     if filters.kind:
         query = query.where(Ticket.kind == filters.kind)
     if filters.assignee_id == UNASSIGNED:
@@ -617,8 +625,8 @@ def queue_query(filters=None, now=None, limit=100, offset=0):
         query = query.where(_breached(now))
     if filters.due_soon:
         query = query.where(_due_soon(now, filters.due_hours))
-    # Paused tickets (no running clock: running_due_at is None) last, as ix_tickets_status_running_due
-    # keeps them on PostgreSQL.
+    # Paused tickets (no running clock: running_due_at is None) last, as both indexes keep them on
+    # PostgreSQL (ascending, nulls last).
     return query.order_by(Ticket.running_due_at.asc().nulls_last(), Ticket.id).limit(limit).offset(offset)
 
 
@@ -640,24 +648,24 @@ def queue_counts(now=None, staff=None, colleagues=(), due_hours=None):
     """QueueCounts, in one query; `mine`: the open tickets assigned to `staff`; `assignees`: those of
     each of `colleagues`; `due_soon` within `due_hours` (None: TICKET_DUE_SOON_HOURS)."""
     now = _now(now)
-    is_open = Ticket.status.in_(OPEN_STATUSES)
+    open_ = is_open()
 
     def count(condition):
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
     columns = {
-        "open": count(is_open),
-        "unassigned": count(and_(is_open, Ticket.assignee_id.is_(None))),
-        "mine": count(and_(is_open, Ticket.assignee_id == (staff.id if staff is not None else -1))),
+        "open": count(open_),
+        "unassigned": count(and_(open_, Ticket.assignee_id.is_(None))),
+        "mine": count(and_(open_, Ticket.assignee_id == (staff.id if staff is not None else -1))),
         "breached": count(_breached(now)),
         "due_soon": count(_due_soon(now, due_hours)),
-        **{f"assignee_{person.id}": count(and_(is_open, Ticket.assignee_id == person.id)) for person in colleagues},
-        **{f"kind_{kind}": count(and_(is_open, Ticket.kind == kind)) for kind in TICKET_KINDS},
+        **{f"assignee_{person.id}": count(and_(open_, Ticket.assignee_id == person.id)) for person in colleagues},
+        **{f"kind_{kind}": count(and_(open_, Ticket.kind == kind)) for kind in TICKET_KINDS},
         **{f"status_{status}": count(Ticket.status == status) for status in OPEN_STATUSES},
     }
-    # Open tickets only (the closed ones grow without end): ix_tickets_status_running_due serves the filter.
+    # Open tickets only (the closed ones grow without end), read from ix_tickets_open_queue alone.
     row = db.session.execute(select(*(c.label(name) for name, c in columns.items())).select_from(Ticket)
-                             .where(is_open)).mappings().one()
+                             .where(open_)).mappings().one()
     return QueueCounts(open=int(row["open"]), unassigned=int(row["unassigned"]), mine=int(row["mine"]),
                        breached=int(row["breached"]), due_soon=int(row["due_soon"]),
                        kinds={kind: int(row[f"kind_{kind}"]) for kind in TICKET_KINDS},

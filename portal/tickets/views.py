@@ -11,12 +11,15 @@ from portal.auth.access import member_required
 from portal.auth.reauth import account_key
 from portal.extensions import db, limiter
 from portal.htmx import hx_redirect, render_page
+from portal.ids import query_int
 from portal.tickets import choices, services
 from portal.tickets.forms import ConfirmForm, NewTicketForm, ReplyForm
 from portal.tickets.models import MAX_FILES
 from portal.uploads import pictures
 
 bp = Blueprint("tickets", __name__)
+
+TICKETS_PAGE = 20
 
 # The field of the form each refusal is about (services.REFUSALS); the rest show above the form.
 REFUSAL_FIELDS = {"kind": "kind", "subject": "subject", "body": "body", "files": "files", "file_type": "files",
@@ -53,9 +56,16 @@ def _posted_files(form):
 @bp.get("/tickets")
 @member_required
 def my_tickets():
-    """The member's tickets, newest first: number, subject, kind, status and the clock in words."""
-    tickets = services.member_tickets(_member())
-    return render_page("tickets/mine.html", rows=[(t, services.clock(t)) for t in tickets])
+    """The member's tickets, newest first, 20 at a time: number, subject, kind, status and the clock in words.
+
+    "Load more" is a link to ?after=<the last ticket shown>: without JavaScript it opens the next 20
+    (with a link back to the newest), with htmx the same URL answers with the `tickets` block, whose
+    rows the link appends to the list.
+    """
+    after = query_int("after")
+    tickets, more = services.member_tickets(_member(), after_id=after, limit=TICKETS_PAGE)
+    return render_page("tickets/mine.html", block="tickets", rows=[(t, services.clock(t)) for t in tickets],
+                       after=after, has_more=more)
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])

@@ -504,7 +504,8 @@ def test_the_list_and_an_event_page_run_the_same_queries_with_5_and_500_events_a
     first = bulk_events(3, "first")
     bulk_registrations([mine.id, queue.id, *first], 10, "few")
     login(client, mei.email)
-    urls = ["/events", "/events?show=my_tier", "/events?show=online", f"/events/{mine.id}", f"/events/{queue.id}"]
+    urls = ["/events", "/events?show=my_tier", "/events?show=online", f"/events?show=my_tier&after={first[0]}",
+            f"/events/{mine.id}", f"/events/{queue.id}"]
 
     few = queries(client, urls)
     assert len(cards(html(client.get("/events")))) == 5
@@ -512,7 +513,7 @@ def test_the_list_and_an_event_page_run_the_same_queries_with_5_and_500_events_a
     bulk_registrations([mine.id, queue.id, *first, *more], 9_990, "many")
     assert count(Registration) == 10_000 + 3 and count(Event) == 500
     many = queries(client, urls)
-    assert len(cards(html(client.get("/events")))) == 500
+    assert len(cards(html(client.get("/events")))) == 20  # a page at a time
     assert "ahead of you" in html(client.get(f"/events/{queue.id}"))
 
     for url in urls:
@@ -522,3 +523,117 @@ def test_the_list_and_an_event_page_run_the_same_queries_with_5_and_500_events_a
     # the event page adds her registration, the counts and, on the waitlist, her place in it
     assert len(few[f"/events/{mine.id}"]) <= 7, "\n".join(few[f"/events/{mine.id}"])
     assert len(few[f"/events/{queue.id}"]) <= 8, "\n".join(few[f"/events/{queue.id}"])
+
+
+# ---- 20 at a time: "Load more" (issue 11) -------------------------------------------------------
+
+def titles(page):
+    """The cards' titles in the order shown (repeats kept)."""
+    return re.findall(r'<h2 id="event-\d+-title"><a [^>]*>([^<]+)</a>', page)
+
+
+def more_link(page):
+    """The Load more link's URL (it is the same for the plain link and htmx), or None."""
+    found = re.search(r'<a id="load-more-link" class="button" href="([^"]+)" hx-get="\1" hx-target="#events-list" '
+                      r'hx-swap="beforeend"\s+hx-select="#events-list > li" hx-select-oob="#load-more">Load more</a>',
+                      page)
+    return found and found.group(1).replace("&amp;", "&")
+
+
+def same_time_events(count, at, label="Event", **fields):
+    """`count` published events starting at the same moment `at`, inserted in bulk; ids in insert order."""
+    db.session.execute(insert(Event), [
+        {"title": f"{label} {n:02d}", "starts_at": at, "ends_at": at + timedelta(hours=2), "capacity": 20,
+         "status": "published", "venue": "Hall", "published_at": utcnow(), **fields} for n in range(count)])
+    return db.session.scalars(select(Event.id).where(Event.title.like(f"{label} %")).order_by(Event.id)).all()
+
+
+@pytest.fixture
+def paged(mei):
+    """45 events: 10 a day apart, then 25 starting at one moment (across the first page's end and
+    the second's), then 10 more; made latest first (so that ids do not follow the starts); the
+    expected order, by start and then id."""
+    now = utcnow()
+    for n in range(10):
+        make_event(f"Late {n:02d}", starts_in=timedelta(days=30 - n), online=n % 2 == 0)
+    same_time_events(25, now + timedelta(days=12), "Same")
+    for n in range(9):
+        make_event(f"Day {n}", starts_in=timedelta(days=9 - n))
+    make_event("Early", starts_in=timedelta(hours=5))
+    db.session.commit()
+    order = db.session.scalars(select(Event.title).order_by(Event.starts_at, Event.id)).all()
+    assert len(order) == 45
+    return order
+
+
+def test_the_list_shows_20_events_and_load_more_appends_the_rest_in_order(client, mei, paged):
+    login(client, mei.email)
+    page = html(client.get("/events"))
+    assert titles(page) == paged[:20] and "Back to the soonest" not in page
+    seen, link = titles(page), more_link(page)
+    while link:
+        fragment = client.get(link, headers=HTMX)
+        assert fragment.status_code == 200 and "HX-Request" in fragment.headers["Vary"]
+        text = html(fragment)
+        assert "<html" not in text and text.strip().startswith('<div id="event-results">')
+        assert 1 <= len(titles(text)) <= 20
+        seen += titles(text)
+        link = more_link(text)
+    assert seen == paged  # the same order, none twice, none left out (25 start at the same moment)
+    assert re.search(r'<div id="load-more" class="load-more">\s*</div>', text)  # the last page: no link
+
+
+def test_load_more_without_javascript_opens_the_next_20_with_a_way_back(client, mei, paged):
+    login(client, mei.email)
+    response = client.get(more_link(html(client.get("/events"))))
+    page = html(response)
+    assert page.startswith("<!doctype html>") and "<nav" in page  # a whole page
+    assert titles(page) == paged[20:40]
+    assert '<p class="notice">Later events. <a class="more" href="/events">Back to the soonest</a></p>' in page
+    assert more_link(page)
+
+
+def test_load_more_keeps_the_filter(client, mei, paged):
+    make_event("Online 1", online=True, starts_in=timedelta(days=40))
+    for n in range(24):
+        make_event(f"Online {n + 2}", online=True, starts_in=timedelta(days=40, minutes=n))
+    db.session.commit()
+    online = db.session.scalars(select(Event.title).where(Event.online.is_(True))
+                                .order_by(Event.starts_at, Event.id)).all()
+    assert len(online) == 30
+    login(client, mei.email)
+    page = html(client.get("/events?show=online", headers=HTMX))
+    assert titles(page) == online[:20]
+    link = more_link(page)
+    assert "show=online" in link and "after=" in link
+    rest = html(client.get(link, headers=HTMX))
+    assert titles(rest) == online[20:] and more_link(rest) is None
+    plain = html(client.get(link))
+    assert '<a class="more" href="/events?show=online">Back to the soonest</a>' in plain
+    assert re.search(r'href="/events\?show=online"[^>]*aria-current="page"', plain)
+
+
+def test_load_more_after_an_event_that_was_since_cancelled_keeps_its_place(client, mei, paged):
+    login(client, mei.email)
+    link = more_link(html(client.get("/events")))
+    last = db.session.get(Event, int(re.search(r"after=(\d+)", link).group(1)))
+    last.status, last.cancelled_at = "cancelled", utcnow()
+    db.session.commit()
+    assert titles(html(client.get(link, headers=HTMX))) == paged[20:40]
+
+
+def test_a_bad_cursor_gives_the_first_page_an_empty_one_or_422_and_never_a_draft(client, mei, paged):
+    draft = make_event("Secret draft", status="draft", starts_in=timedelta(hours=1))
+    db.session.commit()
+    login(client, mei.email)
+    assert titles(html(client.get("/events?after=not-a-number"))) == paged[:20]  # ignored: the first page
+    assert titles(html(client.get("/events?after=0"))) == paged[:20]
+    for after in (draft.id, 999_999, -5):
+        for headers in ({}, HTMX):
+            response = client.get(f"/events?after={after}", headers=headers)
+            page = html(response)
+            assert response.status_code == 200 and titles(page) == [], after
+            assert "No later events." in page and "Secret draft" not in page and more_link(page) is None
+    assert client.get("/events?after=99999999999999999999").status_code == 422
+    assert "Secret draft" not in "".join(html(client.get(f"/events?after={paged_id}", headers=HTMX))
+                                         for paged_id in db.session.scalars(select(Event.id)))

@@ -475,9 +475,9 @@ def add_messages(ticket, member, count_, staff=None):
     db.session.commit()
 
 
-def page_queries(client, path):
+def page_queries(client, path, **kwargs):
     with counting_queries() as statements:
-        response = client.get(path)
+        response = client.get(path, **kwargs)
     assert response.status_code == 200
     return statements
 
@@ -498,13 +498,17 @@ def test_my_tickets_runs_the_same_queries_with_10_and_200_tickets(mei_client, me
     for n in range(10):
         make_ticket(mei, subject=f"Ticket {n}")
     db.session.commit()
+    cursor = services.member_tickets(mei, limit=3)[0][-1].id
     few = page_queries(mei_client, "/tickets")
+    few_more = page_queries(mei_client, f"/tickets?after={cursor}", headers=HTMX)
     for n in range(190):
         make_ticket(mei, subject=f"More {n}")
     db.session.commit()
     many = page_queries(mei_client, "/tickets")
-    assert html(mei_client.get("/tickets")).count('class="entry"') == 200
+    many_more = page_queries(mei_client, f"/tickets?after={cursor}", headers=HTMX)
+    assert html(mei_client.get("/tickets")).count('class="entry"') == 20  # a page at a time
     assert len(few) == len(many), "\n".join(many)
+    assert len(few_more) == len(many_more) == len(few) - 1, "\n".join(many_more)  # the partial has no bell
 
 
 # ---- due_time: "Tue 14:00" in the programme's time zone and the reader's language --------------------
@@ -523,3 +527,113 @@ def test_due_time_reads_as_a_weekday_and_time(app, language, moment, expected):
         from flask_babel import force_locale
         with force_locale(language):
             assert due_time(moment, now) == expected
+
+
+# ---- My tickets, 20 at a time: "Load more" (issue 11) --------------------------------------------
+
+def subjects(page):
+    """The tickets' subjects in the order shown (repeats kept)."""
+    return re.findall(r'<a class="entry" href="/tickets/[^"]+">\s*<span class="what">\s*<strong>([^<]+)</strong>', page)
+
+
+def more_link(page):
+    found = re.search(r'<a id="load-more-link" class="button" href="([^"]+)" hx-get="\1" hx-target="#tickets-list" '
+                      r'hx-swap="beforeend"\s+hx-select="#tickets-list > li" hx-select-oob="#load-more">Load more</a>',
+                      page)
+    return found and found.group(1).replace("&amp;", "&")
+
+
+def bulk_tickets(member, moments, label):
+    """One ticket per moment for `member`, inserted in bulk in the order given."""
+    db.session.execute(insert(Ticket), [
+        {"number": f"T-{label}-{member.id}-{n:04d}", "member_id": member.id, "kind": "feedback",
+         "subject": f"{label} {n:02d}", "status": "new", "priority": False, "first_response_due_at": at,
+         "resolution_due_at": at, "resolution_hours": 48, "version": 1, "created_at": at, "updated_at": at}
+        for n, at in enumerate(moments)])
+
+
+@pytest.fixture
+def filed(mei):
+    """Mei's 45 tickets: 10 a day apart, 25 filed at one moment (across the first page's end), 10
+    older; inserted oldest first, then the rest, so that ids do not follow the times. Another
+    member's tickets are filed at the same moments. The expected order: newest first, then by id."""
+    now = utcnow()
+    other = make_member(name="Bea Other", email="bea.tickets@example.com")
+    bulk_tickets(mei, [now - timedelta(days=60 + n) for n in range(10)], "Old")
+    bulk_tickets(mei, [now - timedelta(days=30)] * 25, "Same")
+    bulk_tickets(mei, [now - timedelta(days=n, hours=1) for n in range(10)], "Recent")
+    bulk_tickets(other, [now - timedelta(days=30)] * 5 + [now - timedelta(days=n) for n in range(30)], "Theirs")
+    db.session.commit()
+    order = db.session.scalars(select(Ticket.subject).where(Ticket.member_id == mei.id)
+                               .order_by(Ticket.created_at.desc(), Ticket.id.desc())).all()
+    assert len(order) == 45
+    return order, other
+
+
+def test_my_tickets_shows_20_and_load_more_appends_the_rest_in_order(mei_client, filed):
+    order, _other = filed
+    page = html(mei_client.get("/tickets"))
+    assert subjects(page) == order[:20] and "Back to the newest" not in page
+    seen, link = subjects(page), more_link(page)
+    while link:
+        fragment = mei_client.get(link, headers=HTMX)
+        assert fragment.status_code == 200 and "HX-Request" in fragment.headers["Vary"]
+        text = html(fragment)
+        assert "<html" not in text and text.strip().startswith('<div id="my-tickets">')
+        seen += subjects(text)
+        link = more_link(text)
+    assert seen == order  # the same order, none twice, none left out, none of Bea's
+    assert re.search(r'<div id="load-more" class="load-more">\s*</div>', text)
+
+
+def test_my_tickets_load_more_without_javascript_opens_the_next_20_with_a_way_back(mei_client, filed):
+    order, _other = filed
+    page = html(mei_client.get(more_link(html(mei_client.get("/tickets")))))
+    assert page.startswith("<!doctype html>") and "<nav" in page
+    assert subjects(page) == order[20:40] and more_link(page)
+    assert '<p class="notice">Older tickets. <a class="more" href="/tickets">Back to the newest</a></p>' in page
+
+
+def test_my_tickets_after_another_members_ticket_shows_nothing_of_theirs(mei_client, filed):
+    _order, other = filed
+    theirs = services.member_tickets(other, limit=8)[0]
+    for ticket in (theirs[0], theirs[-1]):
+        for headers in ({}, HTMX):
+            response = mei_client.get(f"/tickets?after={ticket.id}", headers=headers)
+            page = html(response)
+            assert response.status_code == 200 and subjects(page) == []
+            assert "No older tickets." in page and "Theirs" not in page and "Bea" not in page
+            assert more_link(page) is None
+
+
+def test_my_tickets_bad_cursors_give_the_first_page_an_empty_one_or_422(mei_client, filed):
+    order, _other = filed
+    assert subjects(html(mei_client.get("/tickets?after=not-a-number"))) == order[:20]  # ignored
+    assert subjects(html(mei_client.get("/tickets?after=0"))) == order[:20]
+    for after in (999_999, -3):
+        assert subjects(html(mei_client.get(f"/tickets?after={after}", headers=HTMX))) == []
+    assert mei_client.get("/tickets?after=99999999999999999999").status_code == 422
+
+
+def test_my_tickets_with_none_after_the_cursor_says_so(mei_client, mei):
+    only = make_ticket(mei, subject="Only one")
+    db.session.commit()
+    page = html(mei_client.get("/tickets"))
+    assert subjects(page) == ["Only one"] and more_link(page) is None
+    assert "No older tickets." in html(mei_client.get(f"/tickets?after={only.id}"))
+
+
+def test_my_tickets_and_events_paging_in_zh_hant(mei_client, filed):
+    mei_client.post("/language", data={"language": "zh_Hant", "csrf_token": csrf_token(mei_client, "/tickets")})
+    first = html(mei_client.get("/tickets"))
+    assert ">載入更多</a>" in first
+    later = html(mei_client.get(re.search(r'id="load-more-link" class="button" href="([^"]+)"', first).group(1)))
+    assert '較早的客服紀錄。 <a class="more" href="/tickets">回到最新</a>' in later
+    assert "沒有更早的客服紀錄。" in html(mei_client.get("/tickets?after=999999"))
+    for n in range(21):
+        make_event(f"Event {n}", starts_in=timedelta(days=1 + n))
+    db.session.commit()
+    events = html(mei_client.get("/events"))
+    later = html(mei_client.get(re.search(r'id="load-more-link" class="button" href="([^"]+)"', events).group(1)))
+    assert '較晚的活動。 <a class="more" href="/events">回到最近的活動</a>' in later
+    assert "沒有更晚的活動。" in html(mei_client.get("/events?after=999999"))

@@ -1,0 +1,149 @@
+"""The staff member search over many members (issue 11, item 5): on PostgreSQL each of its
+"contains" tests reads a trigram index of migration 0014 (the plan of the very query the search
+sends, with its parameters); the migration goes up and down; bench/search.py runs (tiny)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import event, insert, select
+from sqlalchemy import text as text_sql
+
+from portal import create_app
+from portal.extensions import db, limiter
+from portal.members import search
+from portal.members.models import Member, Tier
+from portal.models import utcnow
+from tests import services
+from tests.helpers import HARNESS, ROOT, test_settings
+
+OTHERS = 3000
+
+
+def add_members(count):
+    tier = db.session.scalar(select(Tier.id).where(Tier.code == "regular"))
+    db.session.execute(insert(Member), [
+        {"name": f"{('Mei', 'Wei', 'Ann', 'Tom')[n % 4]} {('Lin', 'Chen', 'Wang', 'Hsu', 'Tsai')[n % 5]} {n}",
+         "email": f"member{n}@example.net", "password_hash": "x", "status": "active",
+         "phone": f"+886 9{n * 7919 % 10**8:08d}", "tier_id": tier, "created_at": utcnow()} for n in range(count)])
+
+
+def sent_by(work):
+    """The statements (with their parameters) that work() sends."""
+    sent = []
+
+    def record(_conn, _cursor, statement, parameters, _context, _executemany):
+        if not HARNESS.match(statement):
+            sent.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        work()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    return sent
+
+
+def index_scans(node):
+    found = [node["Index Name"]] if node.get("Node Type") == "Bitmap Index Scan" else []
+    for child in node.get("Plans", []):
+        found += index_scans(child)
+    return found
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize(("text", "indexes"), [
+    ("lin", {"ix_members_name_email_trgm"}),
+    ("mei lin", {"ix_members_name_email_trgm"}),
+    ("member123@", {"ix_members_name_email_trgm"}),
+    ("0912 345", {"ix_members_name_email_trgm", "ix_members_phone_digits_trgm"}),
+    ("M000042", {"ix_members_name_email_trgm", "pk_members"}),
+], ids=["name", "two words", "email", "phone", "member number"])
+def test_the_search_reads_the_trigram_indexes(app, text, indexes):
+    """The members a search matches are found through the indexes: every "contains" test by a
+    Bitmap Index Scan on its trigram index (and the member number by the primary key), never a scan.
+
+    The plan is of the search's condition (what the indexes serve): with sequential scans off on a
+    small table, the page's own query would rather walk any index whole (the tier's) than sort.
+    At 100,000 members the page's query reads these same indexes: bench/search.py prints the plans."""
+    add_members(OTHERS)
+    db.session.execute(text_sql("ANALYZE members"))
+    assert len(sent_by(lambda: search.search_members(text))) == 1  # the page and the number of matches at once
+    condition, _number = search._matches(text)
+    compiled = select(Member.id).where(condition).compile(dialect=db.engine.dialect)
+    connection = db.session.connection()
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    shown = json.dumps(plan, indent=1)
+    assert set(index_scans(plan[0]["Plan"])) == indexes, shown
+    assert '"Seq Scan"' not in shown, shown
+
+
+def test_a_search_finds_the_same_members_in_one_query_and_a_page_past_the_end_shows_the_last(app):
+    add_members(60)
+    found = search.search_members("lin")  # 12 of the 60: "… Lin n"
+    assert (found.total, found.page, found.pages, len(found.members)) == (12, 1, 1, 12)
+    assert [member.name for member in found.members] == sorted(member.name for member in found.members)
+    past = search.search_members("mei", page=9)  # 15: a page of 25, so page 1
+    assert (past.total, past.page, past.pages, len(past.members)) == (15, 1, 1, 15)
+    nothing = search.search_members("nobody-at-all")
+    assert (nothing.total, nothing.page, nothing.pages, nothing.members) == (0, 1, 1, [])
+    everyone = search.search_members("", page=3)
+    assert everyone.page == everyone.pages == 3 and everyone.total == 60 and len(everyone.members) == 10
+
+
+def _migrated(fresh_database, tmp_path, work):
+    saved_limiter = dict(vars(limiter))  # create_app() rebinds the one shared limiter: put it back after
+    try:
+        app = create_app(test_settings(fresh_database, tmp_path))
+        with app.app_context():
+            work()
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        vars(limiter).clear()
+        vars(limiter).update(saved_limiter)
+
+
+def test_0014_adds_the_search_indexes_and_takes_them_away(fresh_database, tmp_path):
+    def indexes():  # read from the catalogue: SQLAlchemy's inspector skips indexes on expressions
+        query = {"sqlite": "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'members'",
+                 "postgresql": "SELECT indexname FROM pg_indexes WHERE tablename = 'members'"}[db.engine.dialect.name]
+        names = set(db.session.execute(text_sql(query)).scalars())
+        db.session.commit()
+        return names
+
+    def work():
+        postgresql = db.engine.dialect.name == "postgresql"
+        made = {"ix_members_name_order"} | (set(search.SEARCH_INDEXES) if postgresql else set())
+        upgrade(revision="0013")
+        before = indexes()
+        assert not made & before
+        upgrade(revision="0014")
+        assert indexes() == before | made
+        downgrade(revision="0013")
+        assert indexes() == before
+        upgrade()
+        assert indexes() == before | made
+
+    _migrated(fresh_database, tmp_path, work)
+
+
+def test_a_tiny_bench_run_times_the_searches():
+    made = services.create_postgres_database()
+    if made is None:
+        services.unavailable("PostgreSQL at " + services.POSTGRES_URL)
+    url, drop = made
+    try:
+        run = subprocess.run([sys.executable, "bench/search.py", "--database-url", url, "--members", "300",
+                              "--repeat", "1"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    finally:
+        drop()
+    assert run.returncode == 0, run.stderr
+    assert "300 members written with COPY" in run.stdout
+    for kind in ("name", "email", "phone", "number", "all"):
+        assert f"  {kind} " in run.stdout, run.stdout
+    assert "ms budget" in run.stdout
