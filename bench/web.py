@@ -114,22 +114,33 @@ def _sqlalchemy_url(url):
     return database_url(url)
 
 
+TINY_SCALE = 0.002  # bench/seed.py's scale for --tiny: 200 members, ~10k ledger entries, in a second
+
+
 def fill_tiny_database(app):
-    """An empty database gets the schema and the demo data (portal/demo.py): a member with 18 months
-    of history, events, a survey, tickets; about sixty members in all."""
+    """An empty database gets the schema and a small data set: bench/seed.py's at TINY_SCALE (the
+    same accounts as the real run's), or the demo data (portal/demo.py) without it."""
     from flask_migrate import upgrade
     from sqlalchemy import func, inspect, select
 
-    from portal.demo import seed_demo
     from portal.extensions import db
     from portal.members.models import Member
 
     with app.app_context():
         if "members" not in inspect(db.engine).get_table_names():
             upgrade(directory=str(ROOT / "migrations"))
-        if not db.session.scalar(select(func.count()).select_from(Member)):
-            seed_demo()
-            db.session.commit()
+        if db.session.scalar(select(func.count()).select_from(Member)):
+            return
+        seed = _seed_module()
+        if seed is not None and hasattr(seed, "seed"):
+            db.session.remove()
+            db.engine.dispose()
+            seed.seed(app.config["SQLALCHEMY_DATABASE_URI"], scale=TINY_SCALE, log=lambda *_args: None)
+            return
+        from portal.demo import seed_demo
+
+        seed_demo()
+        db.session.commit()
 
 
 def _seed_module():
