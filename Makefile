@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 PO := portal/translations/zh_Hant/LC_MESSAGES/messages.po
 MO := $(PO:.po=.mo)
 
-.PHONY: run dev test lint unit e2e translations extract-messages browser worker clean
+.PHONY: run dev test lint unit e2e translations extract-messages browser bench-tools worker clean
 
 run: $(VENV)/.runtime $(MO)
 	@bash scripts/run.sh
@@ -22,7 +22,7 @@ dev: $(VENV)/.runtime $(MO)
 # Two pytest-xdist workers (the CI machine has 2 cores), a test file each at a time.
 XDIST := -n 2 --dist loadfile
 
-test: $(VENV)/.dev $(MO) browser lint
+test: $(VENV)/.dev $(MO) browser bench-tools lint
 	$(BIN)/pytest $(XDIST)
 
 lint: $(VENV)/.dev
@@ -61,6 +61,10 @@ extract-messages: $(VENV)/.dev
 
 browser: $(VENV)/.dev
 	@bash scripts/ensure-chromium.sh
+
+# The web benchmark's load generator (Debian's wrk); its tiny run is part of `make test`.
+bench-tools:
+	@bash scripts/ensure-bench-tools.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
