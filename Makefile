@@ -26,7 +26,7 @@ test: $(VENV)/.dev $(MO) browser bench-tools lint
 	$(BIN)/pytest $(XDIST)
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check portal jobs tests migrations scripts wsgi.py
+	$(BIN)/ruff check portal jobs tests migrations scripts bench wsgi.py gunicorn.conf.py
 
 unit: $(VENV)/.dev $(MO)
 	$(BIN)/pytest $(XDIST) -m "not e2e"
