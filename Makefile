@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 PO := portal/translations/zh_Hant/LC_MESSAGES/messages.po
 MO := $(PO:.po=.mo)
 
-.PHONY: run dev test lint unit e2e translations extract-messages browser nginx worker clean
+.PHONY: run dev test lint unit e2e translations extract-messages browser bench-tools nginx worker clean
 
 run: $(VENV)/.runtime $(MO)
 	@bash scripts/run.sh
@@ -22,11 +22,11 @@ dev: $(VENV)/.runtime $(MO)
 # Two pytest-xdist workers (the CI machine has 2 cores), a test file each at a time.
 XDIST := -n 2 --dist loadfile
 
-test: $(VENV)/.dev $(MO) browser nginx lint
+test: $(VENV)/.dev $(MO) browser bench-tools nginx lint
 	$(BIN)/pytest $(XDIST)
 
 lint: $(VENV)/.dev
-	$(BIN)/ruff check portal jobs tests migrations scripts wsgi.py
+	$(BIN)/ruff check portal jobs tests migrations scripts bench wsgi.py gunicorn.conf.py
 
 unit: $(VENV)/.dev $(MO)
 	$(BIN)/pytest $(XDIST) -m "not e2e"
@@ -61,6 +61,10 @@ extract-messages: $(VENV)/.dev
 
 browser: $(VENV)/.dev
 	@bash scripts/ensure-chromium.sh
+
+# The web benchmark's load generator (Debian's wrk); its tiny run is part of `make test`.
+bench-tools:
+	@bash scripts/ensure-bench-tools.sh
 
 # nginx in front of two instances for tests/test_scaleout.py (Debian's nginx-light)
 nginx:

@@ -2,9 +2,54 @@
 
     .venv/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
-The environment may override: PORT (or GUNICORN_BIND), WEB_CONCURRENCY (workers), GUNICORN_THREADS.
-(First version: the choice of worker class, workers and threads is measured in bench/web.py and
-explained here once measured.)
+The environment may override: PORT (or GUNICORN_BIND), WEB_CONCURRENCY (workers), GUNICORN_THREADS,
+GUNICORN_WORKER_CLASS (bench/web.py --sweep compares them).
+
+Worker class, workers and threads: gthread, one worker a core, 8 threads each
+-----------------------------------------------------------------------------
+Measured with `python -m bench.web --sweep --rounds 2` twice (hello and the member home, wrk 5 s
+each, 50 members' sessions, PostgreSQL with 100k members: four rounds in all, the settings taken
+in turn in each) on this 2-core machine while other work kept its load average at 3–10, so single
+figures are noisy (one setting varied up to 4× between rounds): bench/results/gunicorn-2026-12-03-
+sweep2.md and -sweep3.md (and -sweep1.md: one round on 10k members, 2–5 workers). The member
+home's requests/s, median of the four rounds [lowest–highest]:
+
+    setting            10 connections          50 connections
+    sync 2             49.4  [18–119]          52.1  [17–118]
+    sync 3             46.9  [22–68]           28.2   [9–58]
+    gthread 2 × 4      55.3  [33–90]           41.6  [17–54]
+    gthread 3 × 4      44.9  [39–49]           46.0  [41–70]
+    gthread 2 × 8      55.7  [45–59]           60.3  [56–64]
+
+gthread 2 × 8 has the best median at both counts and by far the steadiest figures; sync 2 had the
+single best round (at the quietest moment, load 3.5) and the worst ones. Its p95 at 10 connections
+was 340–750 ms, far from the budget: the pages' own cost (issue 11, item 2) dominates, not this.
+
+- gthread over sync, beyond the figures: a sync worker serves one request at a time, so with one
+  worker a core two slow requests (a staff CSV export, survey results over a million
+  invitations) stall every member; and a request longer than `timeout` gets its sync worker
+  killed, while gthread's heartbeat comes from the worker's main thread. gthread also keeps
+  connections alive (sync closes each) and overlaps threads' waits on PostgreSQL and Redis.
+- Workers: a page is 15–40 ms of Python holding the GIL, so only processes add CPU: one a core
+  uses both cores; more (3–5, see -sweep1.md) bought nothing measurable here and cost ~120 MB
+  RSS each (preloaded, partly shared copy-on-write).
+- Threads: 8 did best at both connection counts (4 was close at 10). The price: each
+  login's argon2id hash takes 46 MiB while it runs, so a burst of logins can take threads × 46 MiB
+  in a worker; and up to 8 database connections a worker (SQLAlchemy's pool allows 5 + 10).
+The lead re-runs the sweep on a quiet machine (docs/performance.md); the overrides above change it
+per deployment without editing this file.
+
+preload_app: safe, and why
+--------------------------
+The app is built once in the master, then forked: less memory (shared pages), a faster start, and
+an app that cannot start fails once in the master instead of in every worker. It is safe because
+nothing built before the fork is shared in use afterwards:
+- PostgreSQL: create_app() opens no database connection (tests/bench/test_web_bench.py checks
+  it), and post_fork() below disposes of the engines' pools in each worker anyway, so a
+  connection opened in the master in the future is never shared by two processes.
+- Redis (jobs' client, the rate limiter's storage): redis-py's ConnectionPool notes its process id
+  and opens new connections in a forked child (its _checkpid), so the ping in create_app is safe.
+- No threads are started in create_app (gthread's are started by each worker after the fork).
 """
 
 import multiprocessing
@@ -12,8 +57,8 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
-worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 preload_app = True
 timeout = 30
 graceful_timeout = 20
@@ -29,3 +74,22 @@ if os.environ.get("GUNICORN_CONTROL_SOCKET"):
     control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
 else:
     control_socket_disable = True
+
+
+def post_fork(server, worker):
+    """Each worker opens its own database connections: drop any the master's pool holds.
+
+    preload_app builds the app once in the master (create_app opens no database connection, and
+    tests/bench/test_web_bench.py checks it); should one be opened there in the future, the
+    workers must not share its socket. dispose(close=False) forgets the pool's connections in this
+    worker without closing them under the master. Redis clients need nothing: redis-py's pool
+    notices the new process id and opens new connections.
+    """
+    app = getattr(server.app, "callable", None)
+    app = getattr(app, "application", app)  # a WSGI middleware in front (e.g. WhiteNoise)
+    extensions = getattr(app, "extensions", {})
+    if "sqlalchemy" not in extensions:  # bench/hello.py, or anything without the database
+        return
+    with app.app_context():
+        for engine in extensions["sqlalchemy"].engines.values():
+            engine.dispose(close=False)

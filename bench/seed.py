@@ -540,10 +540,13 @@ class Generator:
         span = int((self.now - timedelta(days=1) - oldest).total_seconds())
         for k in range(n_surveys):
             sent = oldest + timedelta(seconds=rng.randrange(span))
+            latest = k == n_surveys - 1  # sent two days ago, open for 30: its links answer (the web bench's)
+            sent = self.now - timedelta(days=2) if latest else sent
             eligible = bisect_left(self.join_sorted, sent)
             self.survey_specs.append({"k": k, "sent": sent, "eligible": eligible,
                                       "weight": eligible * rng.uniform(0.6, 1.4),
-                                      "points": rng.choice((0, 0, 20, 50)), "expiry": rng.choice((14, 30)),
+                                      "points": rng.choice((0, 0, 20, 50)),
+                                      "expiry": 30 if latest else rng.choice((14, 30)),
                                       "reminder": rng.choice((0, 3, 3)), "anonymous": rng.random() < 0.1,
                                       "topic": rng.choice(SURVEY_TOPICS)})
         self.survey_specs.sort(key=lambda s: s["sent"])

@@ -94,6 +94,16 @@ def translations():
     return babel.domain_instance.get_translations()
 
 
+def reader_locale():
+    """The request's babel Locale, as flask_babel.get_locale() gives it, without its look-ups once
+    chosen (a page formats dozens of dates and numbers)."""
+    if has_app_context():
+        locale = getattr(vars(g._get_current_object()).get("_flask_babel"), "babel_locale", None)
+        if locale is not None:
+            return locale
+    return get_locale()
+
+
 def init_app(app):
     app.register_blueprint(bp)
     if not isinstance(vars(babel).get("domain_instance"), RequestDomain):  # replaces a cached_property

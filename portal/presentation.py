@@ -9,12 +9,15 @@ import re
 from datetime import UTC, date, datetime
 
 import segno
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
 from babel.dates import format_skeleton
 from flask_babel import format_date, format_decimal, format_number, get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from portal.dates import local
+from portal.i18n import reader_locale
 
 MINUS = "\u2212"
 # "31 Dec 2026" reads better than the US "Dec 31, 2026" for the programme's English readers;
@@ -220,14 +223,18 @@ AUDIT_FIELD_NAMES = {
 
 def signed_points(amount):
     """+1,200 or −120 (a real minus sign), with the reader's digit grouping; 0 has no sign."""
+    locale = reader_locale()
     if amount == 0:
-        return format_decimal(0)
-    return ("+" if amount > 0 else MINUS) + format_decimal(abs(amount))
+        return babel_numbers.format_decimal(0, locale=locale)
+    return ("+" if amount > 0 else MINUS) + babel_numbers.format_decimal(abs(amount), locale=locale)
 
 
 def calendar_date(value):
     """A date (or a UTC datetime, shown in the programme's time zone) as "31 Dec 2026"."""
-    return format_date(value, DATE_PATTERNS.get(str(get_locale()), "medium"))
+    if isinstance(value, datetime):  # as Flask-Babel reads one: naive means UTC
+        value = local(value if value.tzinfo is not None else value.replace(tzinfo=UTC)).date()
+    locale = reader_locale()
+    return babel_dates.format_date(value, DATE_PATTERNS.get(str(locale), "medium"), locale=locale)
 
 
 def event_time(start, end):

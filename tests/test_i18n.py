@@ -108,3 +108,22 @@ def test_templates_translate_with_the_requests_translations_kept_until_its_local
     refresh()  # Flask-Babel chooses the locale again: the translations follow
     assert render_template_string(page) == "積分 記住我 2 天"
     assert gettext("Points") == str(lazy_gettext("Points")) == "積分"  # Python's strings share them
+
+
+def test_dates_and_points_follow_the_readers_language_and_the_programmes_time_zone(plain_app):
+    from datetime import UTC, date, datetime
+
+    from flask import session
+    from flask_babel import refresh
+
+    from portal.presentation import calendar_date, signed_points
+
+    new_year_in_taipei = datetime(2026, 12, 31, 17, 0, tzinfo=UTC)  # 01:00 on 1 January in Taipei
+    assert calendar_date(date(2026, 12, 31)) == "31 Dec 2026"
+    assert calendar_date(new_year_in_taipei) == "1 Jan 2027"
+    assert calendar_date(new_year_in_taipei.replace(tzinfo=None)) == "1 Jan 2027"  # naive: UTC
+    assert (signed_points(1200), signed_points(-120), signed_points(0)) == ("+1,200", "\u2212120", "0")
+    session["lang"] = "zh_Hant"
+    refresh()
+    assert calendar_date(date(2026, 12, 31)) == "2026年12月31日"
+    assert signed_points(12000) == "+12,000"
