@@ -25,6 +25,10 @@ XDIST := -n 2 --dist loadfile
 test: $(VENV)/.dev $(MO) browser bench-tools nginx lint
 	$(BIN)/pytest $(XDIST)
 
+# Every benchmark of docs/performance.md on this machine's PostgreSQL and Redis (~30 min on 2 cores).
+bench: $(VENV)/.dev $(MO) bench-tools nginx
+	@bash scripts/bench.sh
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check portal jobs tests migrations scripts bench wsgi.py gunicorn.conf.py
 

@@ -25,10 +25,13 @@ step "Staff member search: bench/search.py ($MEMBERS members of its own)"
 $BIN/python bench/search.py --database-url "$SERVER/portal_bench_search" --members "$MEMBERS" \
   | tee "bench/results/search-$TODAY.txt"
 
-step "Jobs: bench/jobs.py, a survey to $MEMBERS members through two RQ workers, each worker class"
+step "Jobs: bench/jobs.py, a survey to $MEMBERS members through two RQ workers (the portal's worker)"
 $BIN/python bench/databases.py copy "$SEEDED" "$SERVER/portal_bench_jobs"
-DATABASE_URL="$SERVER/portal_bench_jobs" REDIS_URL="$REDIS/11" \
-  $BIN/python bench/jobs.py --members "$MEMBERS" --worker-class both --write
+export DATABASE_URL="$SERVER/portal_bench_jobs" REDIS_URL="$REDIS/11"
+$BIN/python bench/jobs.py --members "$MEMBERS" --worker-class simple --write
+step "Jobs: forking a work horse per job or not, compared on a fifth of the members"
+$BIN/python bench/jobs.py --members "$((MEMBERS / 5))" --worker-class both --write
+unset DATABASE_URL REDIS_URL
 
 step "Scale-out: two gunicorn instances behind nginx, two workers, rq cron; the web bench through it"
 $BIN/python bench/databases.py copy "$SEEDED" "$SERVER/portal_bench_scaleout"
