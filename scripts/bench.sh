@@ -26,7 +26,7 @@ $BIN/python bench/search.py --database-url "$SERVER/portal_bench_search" --membe
   | tee "bench/results/search-$TODAY.txt"
 
 step "Jobs: bench/jobs.py, a survey to $MEMBERS members through two RQ workers (the portal's worker)"
-$BIN/python bench/databases.py copy "$SEEDED" "$SERVER/portal_bench_jobs"
+$BIN/python bench/databases.py migrated "$SERVER/portal_bench_jobs"  # it makes its own members
 export DATABASE_URL="$SERVER/portal_bench_jobs" REDIS_URL="$REDIS/11"
 $BIN/python bench/jobs.py --members "$MEMBERS" --worker-class simple --write
 step "Jobs: forking a work horse per job or not, compared on a fifth of the members"

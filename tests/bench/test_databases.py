@@ -45,3 +45,29 @@ def test_a_copy_has_the_seeded_rows_and_both_are_dropped():
         names = set(connection.exec_driver_sql("SELECT datname FROM pg_database").scalars())
     server.dispose()
     assert sa.engine.make_url(target).database not in names
+
+
+def test_a_migrated_database_is_new_empty_and_at_the_latest_revision():
+    made = services.create_postgres_database()
+    if made is None:
+        services.unavailable("PostgreSQL at " + services.POSTGRES_URL)
+    url, drop = made
+    databases = load_databases_module()
+    try:
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE left_over (n integer)")
+        engine.dispose()
+        databases.migrated(url)  # drops what was there, makes it anew
+        engine = sa.create_engine(url)
+        with engine.connect() as connection:
+            tables = set(connection.exec_driver_sql(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").scalars())
+            revision = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            members = connection.exec_driver_sql("SELECT count(*) FROM members").scalar()
+        engine.dispose()
+    finally:
+        drop()
+    heads = sorted(path.name.split("_")[0] for path in (ROOT / "migrations" / "versions").glob("0*.py"))
+    assert "left_over" not in tables and "members" in tables
+    assert (revision, members) == (heads[-1], 0)
