@@ -28,7 +28,7 @@ from playwright.sync_api import expect
 from sqlalchemy import event, func, select
 
 from portal.auth import two_factor
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.members import ledger
 from portal.members.models import Member, PointsEntry
 from portal.purchases.models import Purchase
@@ -559,3 +559,19 @@ def as_received(message):
     from portal.mail import outbox
 
     return email.message_from_bytes(outbox.build_email(message).as_bytes(), policy=email.policy.default)
+
+
+def migrated(fresh_database, tmp_path, work):
+    """Run `work()` in an app of its own on `fresh_database` (a migration test's), then let it go."""
+    from portal import create_app
+
+    saved_limiter = dict(vars(limiter))  # create_app() rebinds the one shared limiter: put it back after
+    try:
+        app = create_app(test_settings(fresh_database, tmp_path))
+        with app.app_context():
+            work()
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        vars(limiter).clear()
+        vars(limiter).update(saved_limiter)

@@ -6,22 +6,8 @@ from pathlib import Path
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
-from portal import create_app
-from portal.extensions import db, limiter
-from tests.helpers import test_settings
-
-
-def migrated(fresh_database, tmp_path, work):
-    saved_limiter = dict(vars(limiter))  # create_app() rebinds the one shared limiter: put it back after
-    try:
-        app = create_app(test_settings(fresh_database, tmp_path))
-        with app.app_context():
-            work()
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        vars(limiter).clear()
-        vars(limiter).update(saved_limiter)
+from portal.extensions import db
+from tests.helpers import migrated
 
 
 def test_every_migration_goes_down_to_the_first_and_up_again(fresh_database, tmp_path):

@@ -11,13 +11,12 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import event, insert, select
 from sqlalchemy import text as text_sql
 
-from portal import create_app
-from portal.extensions import db, limiter
+from portal.extensions import db
 from portal.members import search
 from portal.members.models import Member, Tier
 from portal.models import utcnow
 from tests import services
-from tests.helpers import HARNESS, ROOT, test_settings
+from tests.helpers import HARNESS, ROOT, migrated
 
 OTHERS = 3000
 
@@ -95,19 +94,6 @@ def test_a_search_finds_the_same_members_in_one_query_and_a_page_past_the_end_sh
     assert everyone.page == everyone.pages == 3 and everyone.total == 60 and len(everyone.members) == 10
 
 
-def _migrated(fresh_database, tmp_path, work):
-    saved_limiter = dict(vars(limiter))  # create_app() rebinds the one shared limiter: put it back after
-    try:
-        app = create_app(test_settings(fresh_database, tmp_path))
-        with app.app_context():
-            work()
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        vars(limiter).clear()
-        vars(limiter).update(saved_limiter)
-
-
 def test_0014_adds_the_search_indexes_and_takes_them_away(fresh_database, tmp_path):
     def indexes():  # read from the catalogue: SQLAlchemy's inspector skips indexes on expressions
         query = {"sqlite": "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'members'",
@@ -129,7 +115,7 @@ def test_0014_adds_the_search_indexes_and_takes_them_away(fresh_database, tmp_pa
         upgrade()
         assert indexes() == before | made
 
-    _migrated(fresh_database, tmp_path, work)
+    migrated(fresh_database, tmp_path, work)
 
 
 def test_a_tiny_bench_run_times_the_searches():
