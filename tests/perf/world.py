@@ -116,7 +116,8 @@ def add_history(world, count, label, member_id=None):
         {"ticket_id": ticket_id, "member_id": member_id, "body": "It was refused at the till.", "created_at": now,
          "version": 1} for ticket_id in ticket_ids])
 
-    first_about = 1_000_000 * (1 + len(label)) + member_id * 100_000
+    # Unique per member (the invitations' key includes the member), within a 32-bit integer whatever the id.
+    first_about = 1_000_000 * (1 + len(label))
     db.session.execute(insert(Invitation), [
         {"survey_id": world.survey_id, "member_id": member_id, "about_type": "ticket", "about_id": first_about + n,
          "created_at": at, "expires_at": at + timedelta(days=30), "emailed_at": at, "answered_at": at}
