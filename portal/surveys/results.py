@@ -15,10 +15,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import groupby
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import load_only, selectinload
+from sqlalchemy.orm import load_only
 
 from portal.extensions import db
 from portal.members.models import Member
+from portal.surveys import services
 from portal.surveys.models import Answer, Invitation, Question, Response
 
 TEXT_PAGE = 20  # free-text answers shown at a time, newest first
@@ -102,11 +103,8 @@ class Results:
 
 
 def questions_of(survey):
-    """The survey's questions in order, with their choices (two queries)."""
-    return db.session.scalars(
-        select(Question).where(Question.survey_id == survey.id).options(selectinload(Question.choices))
-        .order_by(Question.position, Question.id)
-    ).all()
+    """The survey's questions in order, with their choices (two queries): as the link's page loads them."""
+    return services.load_questions(survey)
 
 
 def _answers(questions, tier_id, *columns, responses=False):
