@@ -133,6 +133,18 @@ def _read_and_close(body):
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
+def tampered(token):
+    """The signed token (or a path ending in one) with one character of its signature changed.
+
+    The middle character: it carries six bits of the signature. The last character's low bits are
+    base64 padding that decoding ignores, so changing only the end can leave the signature as it was
+    (a flaky test once a run in a thousand)."""
+    head, dot, signature = token.rpartition(".")
+    middle = len(signature) // 2
+    swapped = "A" if signature[middle] != "A" else "B"
+    return f"{head}{dot}{signature[:middle]}{swapped}{signature[middle + 1:]}"
+
+
 def csrf_token(client, url="/login"):
     """The CSRF token a page hands out (tests post forms as a browser would)."""
     html = client.get(url).get_data(as_text=True)

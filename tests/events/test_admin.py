@@ -24,7 +24,7 @@ from portal.members.models import Member, PointsEntry
 from portal.models import utcnow
 from portal.uploads import pictures
 from tests.factories import make_member, make_staff
-from tests.helpers import counting_queries, csrf_token, html, login, post_form
+from tests.helpers import counting_queries, csrf_token, html, login, post_form, tampered
 
 NEW_EVENT = {
     "title": "Tea tasting", "title_zh": "品茶會", "description": "Line one\nLine two <b>bold</b>",
@@ -470,11 +470,11 @@ def test_every_refusal_at_the_desk_says_why_and_changes_nothing(client, desk, ap
     db.session.commit()
     with app.test_request_context():
         other_token = services.check_in_token(elsewhere)
-        tampered = services.check_in_token(mei)[:-3] + "abc"
-        fake_card = card_token(stranger)[:-2] + "zz"
+        forged = tampered(services.check_in_token(mei))
+        fake_card = tampered(card_token(stranger))
 
     assert "This code is for another event: “Calligraphy”." in html(find(client, event, other_token))
-    assert "This code is not valid" in html(find(client, event, tampered))
+    assert "This code is not valid" in html(find(client, event, forged))
     assert "This code is not valid" in html(find(client, event, "R.not-a-token"))
     assert "This code is not valid" in html(find(client, event, fake_card))
     assert f"Sam Stranger ({stranger.number}) is not registered for this event." in html(
