@@ -253,6 +253,24 @@ def test_results_come_25_a_page_with_links_that_keep_the_query(client):
     assert result_names(past_the_end)[-1] == "Pager 29"  # the last page
 
 
+def test_a_search_matching_more_than_the_cap_says_so_and_pages_by_name(client, monkeypatch):
+    from portal.members import search
+
+    monkeypatch.setattr(search, "COUNT_CAP", 20)
+    for n in range(30):
+        make_member(name=f"Pager {n:02d}")
+    as_staff(client, "operations")
+    first = html(client.get("/admin/members?q=pager"))
+    assert "More than 20 members found: they are listed by name. Add a word to narrow the search." in first
+    assert result_names(first) == [f"Pager {n:02d}" for n in range(25)] and "Page 1<" in first
+    assert 'href="/admin/members?page=2&amp;q=pager" rel="next">Next</a>' in first and "Page 1 of" not in first
+    second = html(client.get("/admin/members?page=2&q=pager"))
+    assert result_names(second) == [f"Pager {n:02d}" for n in range(25, 30)] and ">Next<" not in second
+    client.post("/language", data={"language": "zh_Hant", "csrf_token": csrf_token(client, "/admin/members")})
+    chinese = html(client.get("/admin/members?q=pager"))
+    assert "超過 20 位會員符合" in chinese and "第 1 頁" in chinese
+
+
 def test_the_list_and_the_member_page_run_a_fixed_number_of_queries(client):
     staff = [make_staff("operations", name=f"Op {n}") for n in range(4)]
     few, many = make_member(name="Few Entries"), make_member(name="Many Entries")

@@ -69,7 +69,7 @@ def test_the_search_reads_the_trigram_indexes(app, text, indexes):
     At 100,000 members the page's query reads these same indexes: bench/search.py prints the plans."""
     add_members(OTHERS)
     db.session.execute(text_sql("ANALYZE members"))
-    assert len(sent_by(lambda: search.search_members(text))) == 1  # the page and the number of matches at once
+    assert len(sent_by(lambda: search.search_members(text))) == 2  # the number of matches (capped), the page
     condition, _number = search._matches(text)
     compiled = select(Member.id).where(condition).compile(dialect=db.engine.dialect)
     connection = db.session.connection()
@@ -81,7 +81,42 @@ def test_the_search_reads_the_trigram_indexes(app, text, indexes):
     assert '"Seq Scan"' not in shown, shown
 
 
-def test_a_search_finds_the_same_members_in_one_query_and_a_page_past_the_end_shows_the_last(app):
+def test_a_search_that_matches_more_than_the_cap_walks_the_name_index_in_pages_of_the_same_order(app, monkeypatch):
+    add_members(60)
+    everyone_named_mei = search.search_members("mei", per_page=100).members  # 15, sorted by name
+    monkeypatch.setattr(search, "COUNT_CAP", 10)
+    pages = [search.search_members("mei", page=n, per_page=5) for n in (1, 2, 3)]
+    assert [(p.capped, p.total, p.page, p.has_previous, p.has_next) for p in pages] == [
+        (True, 10, 1, False, True), (True, 10, 2, True, True), (True, 10, 3, True, False)]
+    assert [m.id for p in pages for m in p.members] == [m.id for m in everyone_named_mei]
+    past = search.search_members("mei", page=9, per_page=5)  # the last page, as without the cap
+    assert (past.page, [m.id for m in past.members]) == (3, [m.id for m in everyone_named_mei[10:]])
+    few = search.search_members("lin", per_page=5)  # 12 matches, over the cap of 10: counted up to 11
+    assert few.capped and few.has_next and len(few.members) == 5
+    numbered = search.search_members(str(everyone_named_mei[-1].id), per_page=5)  # a member number: first
+    assert numbered.members[0].id == everyone_named_mei[-1].id
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_search_matching_thousands_reads_a_page_of_the_name_index_not_every_match(app):
+    """Over COUNT_CAP matches, the page is read from ix_members_name_order in order (an Index Scan
+    with a Limit), not by sorting every match: "chen" in a fifth of 100,000 members took ~40 ms."""
+    add_members(OTHERS)  # a fifth are "… Chen …": 600 matches, over a cap of 100
+    db.session.execute(text_sql("ANALYZE members"))
+    search.COUNT_CAP, cap = 100, search.COUNT_CAP
+    try:
+        sent = sent_by(lambda: search.search_members("chen", page=2))
+    finally:
+        search.COUNT_CAP = cap
+    assert len(sent) == 2
+    statement, parameters = sent[-1]
+    plan = db.session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters).scalar()
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    shown = json.dumps(plan, indent=1)
+    assert '"Index Name": "ix_members_name_order"' in shown and '"Node Type": "Sort"' not in shown, shown
+
+
+def test_a_search_finds_its_members_and_a_page_past_the_end_shows_the_last(app):
     add_members(60)
     found = search.search_members("lin")  # 12 of the 60: "… Lin n"
     assert (found.total, found.page, found.pages, len(found.members)) == (12, 1, 1, 12)
