@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.members import ledger, tiers
 from portal.members.models import Member
 
-LEDGER_PAGE_SIZE = 50
+LEDGER_PAGE_SIZE = 20
 
 
 def member_for_staff(member_id):

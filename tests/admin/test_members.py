@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from portal.audit.models import AuditEntry
 from portal.extensions import db
-from portal.members import ledger, tiers
+from portal.members import ledger, records, tiers
 from portal.members.models import Member, PointsEntry, Tier, TierChange
 from portal.models import add_months, utcnow
 from portal.rewards import services as rewards
@@ -298,7 +298,7 @@ def test_the_list_and_the_member_page_run_a_fixed_number_of_queries(client):
     few_page, many_page = queries(f"/admin/members/{few.id}"), queries(f"/admin/members/{many.id}")
     # one query for each part other features add (redemptions, registrations, tickets)
     assert few_page == many_page <= 10
-    older = ledger.history(many, limit=50)[0][-1].id
+    older = ledger.history(many, limit=records.LEDGER_PAGE_SIZE)[0][-1].id
     assert queries(f"/admin/members/{many.id}?after={older}", headers={"HX-Request": "true"}) <= many_page
 
 
@@ -333,16 +333,16 @@ def test_the_member_page_shows_profile_tier_balance_and_ledger(client):
     assert ledger_rows[0][4] == "" and ledger_rows[1][4]  # earnings show when they expire
 
 
-def test_the_ledger_shows_50_entries_then_older_entries(client):
+def test_the_ledger_shows_20_entries_then_older_entries(client):
     member = make_member()
     start = utcnow() - timedelta(days=300)
-    for n in range(55):
+    for n in range(25):
         ledger.earn(member, 10, "purchase", f"older:{n}", at=start + timedelta(days=n), reason=f"Purchase {n:02d}")
     db.session.commit()
     as_staff(client, "service")
     page = html(client.get(f"/admin/members/{member.id}"))
     reasons = re.findall(r"<td>(Purchase \d\d)</td>", page)
-    assert reasons == [f"Purchase {n:02d}" for n in range(54, 4, -1)]
+    assert reasons == [f"Purchase {n:02d}" for n in range(24, 4, -1)]
     link = re.search(r'<a href="(/admin/members/\d+\?after=\d+)"\s+hx-get="\1"', page)
     assert link and ">Older entries</a>" in page
     more = client.get(link.group(1), headers={"HX-Request": "true"})  # htmx: only the next rows
