@@ -24,7 +24,7 @@ from portal.uploads import pictures
 
 bp = Blueprint("tickets_admin", __name__)
 
-PAGE_SIZE = 100
+PAGE_SIZE = 50  # rows of the queue a page (100 rows were two thirds of the page's CPU: docs/performance.md)
 DUE_WITHIN_HOURS = 4  # the queue's "Due within 4 h" filter (the rows' "due soon" mark: TICKET_DUE_SOON_HOURS)
 CLOCK_FILTERS = ("breached", "due")
 # The moves a staff user is offered on a ticket of each status, with their buttons' labels.
