@@ -3,6 +3,8 @@
 from flask import Blueprint, current_app, g, has_app_context, redirect, request, session, url_for
 from flask_babel import Domain, get_locale
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from portal.extensions import babel, db
 from portal.security import safe_next
@@ -40,7 +42,7 @@ def select_timezone():
 
 def current_language():
     """The language code of this request, as stored on accounts ("en", "zh_Hant")."""
-    return str(get_locale() or "en")
+    return str(reader_locale() or "en")
 
 
 def html_lang():
@@ -104,6 +106,27 @@ def reader_locale():
     return get_locale()
 
 
+@pass_context
+def template_gettext(context, string, /, **variables):
+    """Templates' _() and gettext(): Jinja's "newstyle" gettext (escaped, always %-formatted), reading
+    the request's kept translations directly. Jinja's own goes through three context calls (the `_`
+    alias, its wrapper, the function it wraps) for each of a page's 50–150 strings."""
+    text = translations().ugettext(string)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 (our catalogue's text, as in Jinja's own; % escapes the variables)
+    return text % variables
+
+
+@pass_context
+def template_ngettext(context, singular, plural, num, /, **variables):
+    """Templates' ngettext() and {% trans count=… %}{% pluralize %}, as Jinja's newstyle one."""
+    variables.setdefault("num", num)
+    text = translations().ungettext(singular, plural, num)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 (as above)
+    return text % variables
+
+
 def init_app(app):
     app.register_blueprint(bp)
     if not isinstance(vars(babel).get("domain_instance"), RequestDomain):  # replaces a cached_property
@@ -116,5 +139,6 @@ def init_app(app):
         pgettext=lambda c, s: translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
     )
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext)
     app.jinja_env.globals.update(localized=localized, html_lang=html_lang,
                                  current_language=current_language)
