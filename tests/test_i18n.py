@@ -90,6 +90,18 @@ def test_a_language_chosen_before_login_is_kept_by_the_member_but_not_passed_on(
     assert ann.language == "en" and 'lang="en"' in client.get("/").get_data(as_text=True)
 
 
+def test_templates_gettext_escapes_its_variables_and_takes_any_variable_name(plain_app):
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    page = ("{{ _('Resolved %(when)s', when='<b>&') }}|{{ gettext('Search') }}|"
+            "{% trans count=n, num='<i>' %}{{ num }} place left{% pluralize %}{{ num }} places left{% endtrans %}")
+    assert render_template_string(page, n=2) == "Resolved &lt;b&gt;&amp;|Search|&lt;i&gt; places left"
+    with force_locale("zh_Hant"):
+        assert render_template_string(page, n=1).startswith("&lt;b&gt;&amp; 已解決|搜尋|")
+    assert render_template_string("{{ _('100%% sure') }}") == "100% sure"  # always %-formatted, as Jinja's
+
+
 def test_templates_translate_with_the_requests_translations_kept_until_its_locale_changes(plain_app):
     from flask import render_template_string, session
     from flask_babel import force_locale, gettext, lazy_gettext, refresh
