@@ -3,7 +3,7 @@
     .venv/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
 The environment may override: PORT (or GUNICORN_BIND), WEB_CONCURRENCY (workers), GUNICORN_THREADS,
-GUNICORN_WORKER_CLASS (bench/web.py --sweep compares them).
+GUNICORN_WORKER_CLASS (bench/web.py --sweep compares them), GUNICORN_REUSE_PORT=0.
 
 Worker class, workers and threads: gthread, one worker a core, 8 threads each
 -----------------------------------------------------------------------------
@@ -39,6 +39,19 @@ was 340–750 ms, far from the budget: the pages' own cost (issue 11, item 2) do
 The lead re-runs the sweep on a quiet machine (docs/performance.md); the overrides above change it
 per deployment without editing this file.
 
+reuse_port: each worker its own listening socket
+------------------------------------------------
+With one socket shared by the workers, a gthread worker accepts every connection that is waiting
+when it wakes: keep-alive clients (wrk's 10 connections, nginx's upstream keep-alive) could all
+land on one worker, which then used one core while the other idled. Measured on the member's
+benefits page, wrk 10 connections, 4 runs each (2026-12-03, the 100k data set; `ss -tnp` counting
+each worker's connections): one shared socket gave connections per worker 6/4, 7/3, 10/0, 7/3 and
+356, 362, 160, 326 requests/s (the 10/0 run at half); SO_REUSEPORT with a socket per worker (the
+kernel spreads new connections over them) gave 6/4 four times and 351, 343, 360, 345. Most of the
+earlier runs' variance between rounds (a setting "varying up to 4x") was this. The price: two
+gunicorn instances started by the same user on the same port both take connections instead of
+the second failing to start.
+
 preload_app: safe, and why
 --------------------------
 The app is built once in the master, then forked: less memory (shared pages), a faster start, and
@@ -60,6 +73,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 preload_app = True
+reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "1") != "0"  # see "reuse_port" above
 timeout = 30
 graceful_timeout = 20
 keepalive = 5

@@ -5,6 +5,7 @@ drop any the master's pool would hold."""
 import os
 import runpy
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -89,3 +90,28 @@ def test_post_fork_drops_the_masters_connections(database_url, tmp_path):
         assert db.engine.pool.checkedin() == 0  # the worker opens its own
         db.engine.dispose()
     post_fork(type("Server", (), {"app": type("Hello", (), {"callable": object()})}), worker=None)  # no database
+
+
+def test_each_worker_listens_on_its_own_socket(tmp_path):
+    """gunicorn.conf.py's reuse_port: every worker has a listening socket of its own (SO_REUSEPORT),
+    so the kernel spreads new connections over the workers; with one shared socket, one worker
+    could accept all of a client's keep-alive connections and leave the other core idle."""
+    from bench.web import free_port, wait_until_up
+
+    if shutil.which("ss") is None:
+        services.unavailable("ss (Debian's iproute2)")
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=str(ROOT), WEB_CONCURRENCY="2", GUNICORN_BIND=f"127.0.0.1:{port}")
+    env.pop("GUNICORN_REUSE_PORT", None)
+    with open(tmp_path / "gunicorn.log", "w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "bench.hello:app"],
+                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            wait_until_up(f"http://127.0.0.1:{port}/", process)
+            listening = subprocess.run(["ss", "-tlnH", f"( sport = :{port} )"], capture_output=True, text=True,
+                                       check=True).stdout.splitlines()
+        finally:
+            os.killpg(process.pid, signal.SIGINT)
+            process.wait(timeout=30)
+    assert len(listening) == 2, (listening, (tmp_path / "gunicorn.log").read_text()[-2000:])
+
