@@ -17,7 +17,7 @@ def create_app(config=None):
     # The application-factory pattern: features are imported when an app is built, so that
     # `import portal.extensions` (as jobs/ and the worker do) does not pull in every view.
     from jobs.queues import init_jobs
-    from portal import assets, cli, compression, errors, i18n, ids, presentation, security, sqlite
+    from portal import assets, cli, compression, errors, fragments, i18n, ids, presentation, security, sqlite
     from portal.admin.views import bp as admin_bp
     from portal.api.views import bp as api_bp
     from portal.auth.admin import bp as staff_bp
@@ -82,6 +82,7 @@ def create_app(config=None):
     security.init_app(app)
     i18n.init_app(app)
     presentation.init_app(app)
+    fragments.init_app(app)
     app.jinja_env.globals["staff_areas"] = STAFF_AREAS  # the staff navigation and home read who sees what
 
     app.register_blueprint(health_bp)

@@ -331,3 +331,23 @@ def test_the_navigation_leads_to_points_and_benefits(client, mei):
     assert '<a href="/points" aria-current="page">Points</a>' in html
     assert re.search(r'<a href="/benefits"\s*>Benefits</a>', html)
     assert '<a href="/benefits" aria-current="page">Benefits</a>' in text(client.get("/benefits"))
+
+
+def test_the_navigation_is_rendered_once_per_language_and_page_and_kept(client, mei, app):
+    """portal/fragments.py: the member navigation depends on the language and the page only; each
+    (language, page) is rendered once and reused, and no page gets another's current item."""
+    from tests.helpers import csrf_token
+
+    login(client, "mei@example.com")
+    kept = app.extensions.setdefault("portal_fragments", {})
+    kept.clear()
+    for _round in range(2):
+        assert '<a href="/points" aria-current="page">Points</a>' in text(client.get("/points"))
+        benefits = text(client.get("/benefits"))
+        assert '<a href="/benefits" aria-current="page">Benefits</a>' in benefits
+        assert 'aria-current="page">Points' not in benefits
+    client.post("/language", data={"language": "zh_Hant", "csrf_token": csrf_token(client, "/benefits")})
+    chinese = text(client.get("/benefits"))
+    assert '<a href="/benefits" aria-current="page">權益</a>' in chinese and ">Points<" not in chinese
+    assert sorted((language, endpoint) for _template, language, endpoint, _root in kept) == [
+        ("en", "members.benefits"), ("en", "members.points"), ("zh_Hant", "members.benefits")]
