@@ -1,9 +1,11 @@
 """In-portal notifications: every email to a member is also a notification they can read here."""
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import with_expression
 
 from portal.care.models import Notification
 from portal.extensions import db
+from portal.members.models import Member
 from portal.models import utcnow
 
 PAGE_SIZE = 30
@@ -21,11 +23,22 @@ def notify(member, template, subject, body, link=None, link_label=None, flush=Tr
 
 
 def unread_count(member):
-    """How many of the member's notifications are unread."""
+    """How many of the member's notifications are unread: as read with the account when it was
+    (see with_unread_count), else counted now."""
+    if member.unread_notifications is not None:
+        return member.unread_notifications
     return db.session.scalar(
         select(func.count()).select_from(Notification)
         .where(Notification.member_id == member.id, Notification.read_at.is_(None))
     )
+
+
+def with_unread_count():
+    """The loader option that reads the unread count with a member (Member.unread_notifications)."""
+    counted = (select(func.count()).select_from(Notification)
+               .where(Notification.member_id == Member.id, Notification.read_at.is_(None))
+               .correlate(Member).scalar_subquery())
+    return with_expression(Member.unread_notifications, counted)
 
 
 def latest(member, limit=PAGE_SIZE):

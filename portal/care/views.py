@@ -4,6 +4,7 @@ from flask import Blueprint
 from flask_babel import force_locale
 from flask_login import current_user
 
+from portal.auth import sessions
 from portal.auth.access import member_required
 from portal.care import notifications
 from portal.care.unsubscribe import read_token, set_wanted
@@ -12,6 +13,7 @@ from portal.htmx import render_page
 from portal.sqlite import writes
 
 bp = Blueprint("care", __name__)
+sessions.load_with("member", notifications.with_unread_count)  # the bell's count, in the account's query
 
 
 @bp.app_context_processor

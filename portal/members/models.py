@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Numeric, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from portal.auth.models import Credentials, StaffUser
 from portal.extensions import db
@@ -79,6 +79,9 @@ class Member(Credentials, db.Model):
     event_reminders: Mapped[bool] = mapped_column(default=True)
     # A cache of the ledger's sum, kept in the same transaction; `flask points reconcile` checks it.
     points_balance: Mapped[int] = mapped_column(default=0)
+    # The header bell's count, read with the account in the session's one query (portal/care adds
+    # it: auth.sessions.load_with); None when the member was loaded otherwise, or since a commit.
+    unread_notifications: Mapped[int | None] = query_expression()
 
     tier: Mapped[Tier] = relationship()
 

@@ -138,3 +138,19 @@ def test_the_outbox_page_redacts_a_security_emails_links(app, client):
 
 def test_notifications_need_a_member(client, app):
     assert client.get("/notifications").status_code == 302
+
+
+def test_the_bells_count_comes_with_the_member_and_is_counted_again_once_it_may_have_changed(app):
+    """auth.sessions loads the member with Member.unread_notifications (one statement for both); after
+    a commit the value is gone (None) and unread_count() counts again, so a page never shows it stale."""
+    from portal.members.models import Member
+
+    mei = make_member(name="Mei Lin", email="mei@example.com")
+    tell(app, mei, "One")
+    db.session.commit()
+    loaded = db.session.scalar(select(Member).options(notifications.with_unread_count())
+                               .where(Member.id == mei.id).execution_options(populate_existing=True))
+    assert loaded.unread_notifications == 1 and notifications.unread_count(loaded) == 1
+    tell(app, mei, "Two")
+    db.session.commit()
+    assert loaded.unread_notifications is None and notifications.unread_count(loaded) == 2

@@ -70,10 +70,10 @@ def test_home_and_points_pages_run_the_same_few_queries_with_10_and_with_2000_en
     for name in PAGES:
         assert len(few[name]) <= BUDGET, f"{name}: {len(few[name])} queries\n" + "\n".join(few[name])
         assert len(many[name]) == len(few[name]), f"{name}: {len(few[name])} → {len(many[name])} queries"
-    # What the pages need and no more: the member and the bell's unread count, then for the home
+    # What the pages need and no more: the member with the bell's unread count, then for the home
     # the tiers and their benefits, the qualifying points, the expiring points and the recent
     # activity; for the points page one page of entries and the expiring points.
-    assert len(few["home"]) == 7 and len(few["points"]) == 4
+    assert len(few["home"]) == 6 and len(few["points"]) == 3
 
 
 def test_the_counter_sees_the_requests_queries(client):
@@ -141,7 +141,7 @@ def test_the_home_runs_every_timeline_source_in_one_query_with_10_and_10000_rows
     many, shown_then = home_activity(client)
     assert shown_then == shown
     assert len(few) <= BUDGET, "\n".join(few)
-    assert len(few) == 8  # the 7 of a home without vouchers, and the reward names
+    assert len(few) == 7  # the 6 of a home without vouchers, and the reward names
     assert len(many) == len(few), f"{len(few)} → {len(many)} queries"
     # one query for the activity of every source, one for the names of the rewards it shows
     assert len([s for s in many if "UNION ALL" in s and "FROM points_entries" in s]) == 1

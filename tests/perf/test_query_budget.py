@@ -16,19 +16,20 @@ from tests.perf.world import add_history, build_world, visit_pages
 # them again after its commit, then the choices one query per choice question), staff member
 # search 4 (the matches counted, then read again for the page: now counted only up to 1,001, which
 # lets a search that matches thousands walk the name index for its page), staff ticket 8 (the member's
-# balance summed over the whole ledger, rather than the balance kept on the member's row).
+# balance summed over the whole ledger, rather than the balance kept on the member's row); every member
+# page one more (the bell's unread count, now read with the member: auth.sessions.load_with).
 BUDGET = {
-    "member home": 8,  # member, tiers, benefits, qualifying points, activity, expiring, bell, activity names
-    "points": 4,  # member, a page of entries, expiring, bell
+    "member home": 7,  # member with its bell, tiers, benefits, qualifying points, activity, expiring, activity names
+    "points": 3,  # member with its bell, a page of entries, expiring
     "points: load more (htmx)": 3,  # the partial has no bell
-    "benefits": 4,  # member, tiers, benefits, bell
-    "rewards": 4,  # member, rewards with their minimum tiers, bell, the member's tier
-    "events": 5,  # member, a page of events, their counts, the member's registrations, bell
+    "benefits": 3,  # member with its bell, tiers, benefits
+    "rewards": 3,  # member with its bell, rewards with their minimum tiers, the member's tier
+    "events": 4,  # member with its bell, a page of events, their counts, the member's registrations
     "events: load more (htmx)": 4,  # the partial has no bell
-    "an event": 5,  # member, event, the member's registration, counts, bell
-    "my tickets": 3,  # member, a page of tickets, bell
+    "an event": 4,  # member with its bell, event, the member's registration, counts
+    "my tickets": 2,  # member with its bell, a page of tickets
     "my tickets: load more (htmx)": 2,  # the partial has no bell
-    "a ticket": 6,  # member, ticket, status changes, messages, pictures, bell
+    "a ticket": 5,  # member with its bell, ticket, status changes, messages, pictures
     "survey link": 3,  # invitation with member and survey, questions, choices (no login, no bell)
     "staff: member search": 4,  # staff, tiers, the matches counted up to 1,001, a page of members with their tiers
     "staff: member page": 8,  # staff, member, tiers, tier changes, entries, registrations, vouchers, tickets
