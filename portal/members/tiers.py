@@ -159,7 +159,11 @@ def qualifying_window(member, now=None, first=50):
     day = _leave_day(rows[0].created_at)
     if len(rows) == first and _leave_day(rows[-1].created_at) == day:
         rows = db.session.execute(query).all()
-    leaving = sum(row.qualifying for row in rows if _leave_day(row.created_at) == day)
+    leaving = 0
+    for row in rows:  # oldest first, so the first that leaves on a later day ends the count
+        if _leave_day(row.created_at) != day:
+            break
+        leaving += row.qualifying
     rolls_off = add_months(rows[0].created_at, current_app.config["QUALIFYING_MONTHS"])
     return int(rows[0].total), rolls_off, leaving
 
