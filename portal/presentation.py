@@ -7,12 +7,13 @@ locale; a signed number always has its sign, and a minus is the real minus sign 
 
 import re
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
 import segno
+from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
-from babel.dates import format_skeleton
-from flask_babel import format_date, format_decimal, format_number, get_locale
+from flask_babel import format_decimal, format_number
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
@@ -237,19 +238,30 @@ def calendar_date(value):
     return babel_dates.format_date(value, DATE_PATTERNS.get(str(locale), "medium"), locale=locale)
 
 
+def _day(day, pattern, skeleton, locale):
+    """A calendar day in `pattern` where the language has one (English), else in the language's own
+    form of the CLDR `skeleton` (Chinese: 「2026年12月5日 週六」)."""
+    return babel_dates.format_date(day, pattern or _skeleton_pattern(skeleton, str(locale)), locale=locale)
+
+
+@lru_cache(maxsize=64)
+def _skeleton_pattern(skeleton, locale_id):
+    """The language's pattern for a CLDR skeleton, as babel.dates.format_skeleton finds it (a search
+    of every pattern the language has: found once per language and skeleton, not once a date)."""
+    patterns = Locale.parse(locale_id).datetime_skeletons
+    return patterns[skeleton if skeleton in patterns else babel_dates.match_skeleton(skeleton, patterns)]
+
+
 def event_time(start, end):
     """When an event is, in the programme's time zone and the reader's language: "Sat 5 Dec 2026,
     14:00–16:00", or both days when it ends on another day."""
-    locale = get_locale()
+    locale = reader_locale()
     first, last = local(start), local(end)
-
-    def day(moment):
-        pattern = DAY_PATTERNS.get(str(locale))
-        return format_date(moment.date(), pattern) if pattern else format_skeleton("yMMMEd", moment.date(),
-                                                                                   locale=locale)
+    pattern = DAY_PATTERNS.get(str(locale))
     if first.date() == last.date():
-        return f"{day(first)} {first:%H:%M}–{last:%H:%M}"
-    return f"{day(first)} {first:%H:%M} – {day(last)} {last:%H:%M}"
+        return f"{_day(first.date(), pattern, 'yMMMEd', locale)} {first:%H:%M}–{last:%H:%M}"
+    return (f"{_day(first.date(), pattern, 'yMMMEd', locale)} {first:%H:%M} – "
+            f"{_day(last.date(), pattern, 'yMMMEd', locale)} {last:%H:%M}")
 
 
 def staff_datetime(moment):
@@ -286,7 +298,7 @@ def month_day(member):
     """The member's birthday as month and day ("14 March", "3月14日"), or None."""
     if not (member.birthday_month and member.birthday_day):
         return None
-    return format_skeleton("MMMMd", date(2000, member.birthday_month, member.birthday_day), locale=get_locale())
+    return _day(date(2000, member.birthday_month, member.birthday_day), None, "MMMMd", reader_locale())
 
 
 def due_time(moment, now=None):
@@ -294,14 +306,13 @@ def due_time(moment, now=None):
     off, with its day too, "Tue 8 Dec 14:00". In the programme's time zone and the reader's language."""
     if moment is None:
         return "—"
-    locale = get_locale()
+    locale = reader_locale()
     when = local(moment)
     soon = local(now or datetime.now(UTC)).date()
     if 0 <= (when.date() - soon).days < 7:  # within the coming week: the weekday says which day
-        day = format_skeleton("E", when.date(), locale=locale)
+        day = _day(when.date(), None, "E", locale)
     else:
-        pattern = DUE_DAY_PATTERNS.get(str(locale))
-        day = format_date(when.date(), pattern) if pattern else format_skeleton("MMMEd", when.date(), locale=locale)
+        day = _day(when.date(), DUE_DAY_PATTERNS.get(str(locale)), "MMMEd", locale)
     return f"{day} {when:%H:%M}"
 
 
