@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, event, func, or_, select, update
+from sqlalchemy import and_, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 from werkzeug.routing import BuildError
@@ -648,24 +648,25 @@ def queue_counts(now=None, staff=None, colleagues=(), due_hours=None):
     """QueueCounts, in one query; `mine`: the open tickets assigned to `staff`; `assignees`: those of
     each of `colleagues`; `due_soon` within `due_hours` (None: TICKET_DUE_SOON_HOURS)."""
     now = _now(now)
-    open_ = is_open()
 
-    def count(condition):
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    def count(condition=None):
+        # count(*) FILTER (WHERE …): PostgreSQL and SQLite (3.30+); a third quicker than sum(CASE …)
+        return func.count() if condition is None else func.count().filter(condition)
 
+    # The rows are the open tickets only (the WHERE below), so no condition says "open" again.
     columns = {
-        "open": count(open_),
-        "unassigned": count(and_(open_, Ticket.assignee_id.is_(None))),
-        "mine": count(and_(open_, Ticket.assignee_id == (staff.id if staff is not None else -1))),
+        "open": count(),
+        "unassigned": count(Ticket.assignee_id.is_(None)),
+        "mine": count(Ticket.assignee_id == (staff.id if staff is not None else -1)),
         "breached": count(_breached(now)),
         "due_soon": count(_due_soon(now, due_hours)),
-        **{f"assignee_{person.id}": count(and_(open_, Ticket.assignee_id == person.id)) for person in colleagues},
-        **{f"kind_{kind}": count(and_(open_, Ticket.kind == kind)) for kind in TICKET_KINDS},
+        **{f"assignee_{person.id}": count(Ticket.assignee_id == person.id) for person in colleagues},
+        **{f"kind_{kind}": count(Ticket.kind == kind) for kind in TICKET_KINDS},
         **{f"status_{status}": count(Ticket.status == status) for status in OPEN_STATUSES},
     }
     # Open tickets only (the closed ones grow without end), read from ix_tickets_open_queue alone.
     row = db.session.execute(select(*(c.label(name) for name, c in columns.items())).select_from(Ticket)
-                             .where(open_)).mappings().one()
+                             .where(is_open())).mappings().one()
     return QueueCounts(open=int(row["open"]), unassigned=int(row["unassigned"]), mine=int(row["mine"]),
                        breached=int(row["breached"]), due_soon=int(row["due_soon"]),
                        kinds={kind: int(row[f"kind_{kind}"]) for kind in TICKET_KINDS},
