@@ -2,11 +2,12 @@
 
 import time
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app, session
 from flask_babel import lazy_gettext as _l
 from flask_login import logout_user
-from sqlalchemy import delete, exists, select
+from sqlalchemy import bindparam, delete, exists, select
 
 from portal.auth.models import ACCOUNT_MODELS, EndedSession
 from portal.extensions import db, login_manager
@@ -20,6 +21,18 @@ def load_with(kind, options):
     """Read `options()` (SQLAlchemy loader options) with every `kind` account a session loads, in
     the same statement: what every page shows (the member's bell) costs no statement of its own."""
     LOADED_WITH.setdefault(kind, []).append(options)
+    _account_statement.cache_clear()
+
+
+@cache
+def _account_statement(kind):
+    """The statement that loads a `kind` account by :row_id unless the login :nonce was ended. Built
+    once per kind with bound parameters: building it for each request was a fifth of the cost of a
+    logged-in request that does nothing else (/healthz: ~0.4 ms)."""
+    model = ACCOUNT_MODELS[kind]
+    ended = exists().where(EndedSession.nonce == bindparam("nonce"))
+    return (select(model).options(*(options() for options in LOADED_WITH.get(kind, ())))
+            .where(model.id == bindparam("row_id"), ~ended))
 
 
 def parse_session_id(user_id):
@@ -44,14 +57,12 @@ def load_account(user_id):
     """
     try:
         kind, row_id, version, issued, nonce = parse_session_id(user_id)
-        model = ACCOUNT_MODELS[kind]
+        statement = _account_statement(kind)
     except (ValueError, KeyError, AttributeError):
         return None
     if not -CLOCK_SKEW_SECONDS <= time.time() - issued <= session_age_limit().total_seconds():
         return None
-    ended = exists().where(EndedSession.nonce == nonce)
-    extra = [options() for options in LOADED_WITH.get(kind, ())]
-    account = db.session.scalar(select(model).options(*extra).where(model.id == row_id, ~ended))
+    account = db.session.scalar(statement, {"row_id": row_id, "nonce": nonce})
     if account is None or account.session_version != version or not account.is_active:
         return None
     return account
