@@ -29,20 +29,20 @@ def unread_count(member):
     (see with_unread_count), else counted now."""
     if member.unread_notifications is not None:
         return member.unread_notifications
-    return db.session.scalar(
-        select(func.count()).select_from(Notification)
-        .where(Notification.member_id == member.id, Notification.read_at.is_(None))
-    )
+    return db.session.scalar(_unread_of(member.id))
+
+
+def _unread_of(member_id):
+    """The count of unread notifications of `member_id` (a value, or a column to correlate with)."""
+    return select(func.count()).select_from(Notification).where(
+        Notification.member_id == member_id, Notification.read_at.is_(None))
 
 
 @cache
 def with_unread_count():
     """The loader option that reads the unread count with a member (Member.unread_notifications).
     Built once: the same for every member (building it was ~0.2 ms a page)."""
-    counted = (select(func.count()).select_from(Notification)
-               .where(Notification.member_id == Member.id, Notification.read_at.is_(None))
-               .correlate(Member).scalar_subquery())
-    return with_expression(Member.unread_notifications, counted)
+    return with_expression(Member.unread_notifications, _unread_of(Member.id).correlate(Member).scalar_subquery())
 
 
 def latest(member, limit=PAGE_SIZE):

@@ -122,7 +122,7 @@ def search_members(text="", tier_code="", page=1, per_page=PAGE_SIZE):
     page = max(page, 1)
     if not filters:
         total = db.session.scalar(select(func.count(Member.id)))
-        pages = max(1, math.ceil(total / per_page))
+        pages = _page_count(total, per_page)
         page = min(page, pages)
         return SearchPage(_page(filters, order, page, per_page, walk=True), total, page, pages)
     total = db.session.scalar(select(func.count()).select_from(
@@ -131,12 +131,16 @@ def search_members(text="", tier_code="", page=1, per_page=PAGE_SIZE):
         rows = _page(filters, order, page, per_page, walk=True, peek=True)
         if not rows and page > 1:  # past the last page: count them all, once, to show the last
             total = db.session.scalar(select(func.count(Member.id)).where(*filters))
-            page = max(1, math.ceil(total / per_page))
+            page = _page_count(total, per_page)
             rows = _page(filters, order, page, per_page, walk=True, peek=True)
         return SearchPage(rows[:per_page], COUNT_CAP, page, page, capped=True, more=len(rows) > per_page)
-    pages = max(1, math.ceil(total / per_page))
+    pages = _page_count(total, per_page)
     page = min(page, pages)
     return SearchPage(_page(filters, order, page, per_page), total, page, pages)
+
+
+def _page_count(total, per_page):
+    return max(1, math.ceil(total / per_page))
 
 
 def _page(filters, order, page, per_page, walk=False, peek=False):
